@@ -1,0 +1,39 @@
+# jira-server-sync: every target creates .venv (Python 3.12+) from the lock files when needed.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-fast lint typecheck demo bench check clean
+
+$(STAMP): requirements.lock requirements-dev.lock scripts/find-python.sh
+	@py="$$(scripts/find-python.sh)" || exit 1; \
+	if [ ! -x $(BIN)/python ]; then echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# The README's test command: lint, types, then the whole suite (unit, harness, emulator, e2e).
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+# The README's first command: emulator + local catalog + one `ocean sail` run, then a summary.
+demo: $(STAMP)
+	$(BIN)/python -m local_stack.demo
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.full_sync
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache
