@@ -1,0 +1,539 @@
+"""Jira Server / Data Center REST v2 client: HTTP, pagination and Jira's quirks in one place.
+
+Every fetch_* method is an async generator of pages (lists of raw Jira objects) so the
+framework can map and push while the next pages download. A fetch that cannot complete
+raises: yielding a partial result would let reconciliation delete the missing entities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import ssl
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from loguru import logger
+
+from jira_server.auth import JiraAuth
+from jira_server.errors import (
+    JiraAuthError,
+    JiraConnectionError,
+    JiraPermissionError,
+    JiraQueryError,
+    JiraResponseError,
+    JiraSyncError,
+    PartialResultError,
+)
+from jira_server.jql import highest_id_query, keyset_query, strip_order_by
+from jira_server.redaction import Redactor
+from jira_server.settings import JiraSettings
+from jira_server.transport import RateLimitThrottle, RetryingTransport, RetryPolicy
+
+API = "/rest/api/2"
+USER_AGENT = "jira-server-sync/0.1"
+# Jira < 10 lets `/user/search` page to everyone; DC 10.x caps it at 100 reachable users.
+USER_SEARCH_PAGE = 1000
+DC10_USER_SEARCH_CAP = 100
+USER_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789._-@"
+MAX_USER_PREFIX_LENGTH = 6
+# Aim each id-range partition at 90% of a page so most partitions take a single request.
+PARTITION_FILL = 0.9
+
+Page = list[dict[str, Any]]
+TransportFactory = Callable[[JiraSettings], httpx.AsyncBaseTransport]
+
+
+def network_transport(settings: JiraSettings) -> httpx.AsyncBaseTransport:
+    """The real network layer; tests swap it for an in-process emulator or mock."""
+    return httpx.AsyncHTTPTransport(
+        verify=settings.ssl_verify(),
+        limits=httpx.Limits(
+            max_connections=settings.max_concurrent_requests,
+            max_keepalive_connections=settings.max_concurrent_requests,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: str
+    version_numbers: tuple[int, ...]
+    deployment_type: str
+    base_url: str
+
+    @property
+    def major(self) -> int:
+        return self.version_numbers[0] if self.version_numbers else 0
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    bytes_received: int = 0
+    max_in_flight: int = 0
+    in_flight: int = 0
+
+
+class JiraServerClient:
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.redact = Redactor(settings.secrets)
+        self.throttle = RateLimitThrottle(sleep=sleep)
+        self.retrying = RetryingTransport(
+            transport or network_transport(settings),
+            RetryPolicy(max_retries=settings.max_retries),
+            self.throttle,
+            sleep=sleep,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=settings.host,
+            transport=self.retrying,
+            auth=JiraAuth(settings.auth),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+                **settings.custom_headers,
+            },
+            timeout=settings.request_timeout,
+            follow_redirects=False,
+        )
+        self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
+        self._server_info: ServerInfo | None = None
+        self.stats = ClientStats()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- HTTP ---------------------------------------------------------------------------
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One Jira call with retries, the concurrency bound, and Jira-aware error mapping."""
+        url = path if path.startswith("/rest/") else f"{API}{path}"
+        async with self._slots:
+            self.stats.in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+            started = time.monotonic()
+            try:
+                response = await self._http.request(method, url, params=params, json=json)
+            except httpx.HTTPError as exc:
+                raise self._connection_error(exc) from None
+            finally:
+                self.stats.in_flight -= 1
+        self.stats.requests += 1
+        self.stats.bytes_received += len(response.content)
+        logger.debug(
+            f"Jira {method} {url} -> {response.status_code} "
+            f"({len(response.content)} bytes, {time.monotonic() - started:.2f}s)"
+        )
+        self._raise_for_response(response)
+        try:
+            return response.json()
+        except ValueError:
+            content_type = response.headers.get("content-type", "?")
+            raise JiraResponseError(
+                f"Jira answered {method} {url} with a non-JSON body ({content_type}); "
+                "is jiraServerHost the Jira base URL (including any context path)?",
+                response.status_code,
+            ) from None
+
+    def _connection_error(self, exc: httpx.HTTPError) -> JiraSyncError:
+        host = self.settings.host
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ssl.SSLError):
+                hint = (
+                    "If Jira's certificate comes from an internal CA, point caBundle "
+                    "(OCEAN__INTEGRATION__CONFIG__CA_BUNDLE) at that CA's PEM file."
+                )
+                return JiraConnectionError(
+                    self.redact(f"TLS verification failed for {host}: {cause}. {hint}")
+                )
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, httpx.TimeoutException):
+            return JiraConnectionError(
+                f"Jira at {host} did not answer within {self.settings.request_timeout:.0f}s "
+                "(requestTimeout), after retries"
+            )
+        reason = str(exc) or type(exc).__name__
+        return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}"))
+
+    def _raise_for_response(self, response: httpx.Response) -> None:
+        status = response.status_code
+        where = f"{response.request.method} {response.request.url.path}"
+        if response.headers.get("X-AUSERNAME", "").lower() == "anonymous":
+            # Jira ignores a missing or malformed Authorization header and answers as an
+            # anonymous user with empty results: syncing that would empty the catalog.
+            raise JiraAuthError(
+                f"Jira treated {where} as anonymous: the {self.settings.auth.description} was "
+                "not accepted (check the credentials, and any proxy that may strip the "
+                "Authorization header)"
+            )
+        if status < 400:
+            return
+        messages = self._jira_messages(response)
+        detail = f": {'; '.join(messages)}" if messages else ""
+        if status == 401:
+            raise JiraAuthError(
+                self.redact(
+                    f"Jira rejected the {self.settings.auth.description} (401 on {where}){detail}"
+                )
+            )
+        if status == 403:
+            denied = response.headers.get("X-Authentication-Denied-Reason", "")
+            if "CAPTCHA" in denied.upper():
+                login = (
+                    denied.partition("login-url=")[2].strip() or f"{self.settings.host}/login.jsp"
+                )
+                raise JiraPermissionError(
+                    f"Jira locked {self.settings.auth.description} behind a CAPTCHA after failed "
+                    f"logins (X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE). Log in once "
+                    f"through the browser at {login}, fix the password, then retry"
+                )
+            raise JiraPermissionError(
+                self.redact(f"Jira refused {where} (403): missing permission{detail}")
+            )
+        if status == 400:
+            raise JiraQueryError(
+                self.redact(f"Jira rejected {where} (400){detail}"), jira_messages=messages
+            )
+        raise JiraResponseError(self.redact(f"Jira answered {where} with {status}{detail}"), status)
+
+    @staticmethod
+    def _jira_messages(response: httpx.Response) -> list[str]:
+        try:
+            body = response.json()
+        except ValueError:
+            text = response.text.strip()
+            return [text[:300]] if text else []
+        if not isinstance(body, dict):
+            return []
+        messages = [str(m) for m in body.get("errorMessages") or []]
+        errors = body.get("errors") or {}
+        if isinstance(errors, dict):
+            messages += [f"{field}: {text}" for field, text in errors.items()]
+        if body.get("message"):
+            messages.append(str(body["message"]))
+        return messages
+
+    # ---- server -------------------------------------------------------------------------
+
+    async def fetch_server_info(self) -> ServerInfo:
+        if self._server_info is None:
+            body = await self.request_json("GET", "/serverInfo")
+            self._server_info = ServerInfo(
+                version=str(body.get("version", "")),
+                version_numbers=tuple(int(n) for n in body.get("versionNumbers") or []),
+                deployment_type=str(body.get("deploymentType", "")),
+                base_url=str(body.get("baseUrl", self.settings.host)),
+            )
+        return self._server_info
+
+    async def fetch_myself(self) -> dict[str, Any]:
+        """Proves the credentials: anonymous access and wrong credentials both fail here."""
+        body: dict[str, Any] = await self.request_json("GET", "/myself")
+        return body
+
+    # ---- projects -----------------------------------------------------------------------
+
+    async def fetch_projects(
+        self, *, expand: str | None = None, include_archived: bool = False
+    ) -> AsyncIterator[Page]:
+        params: dict[str, Any] = {"includeArchived": str(include_archived).lower()}
+        if expand:
+            params["expand"] = expand
+        projects = await self.request_json("GET", "/project", params=params)
+        if not isinstance(projects, list):
+            raise JiraResponseError("GET /project did not return a list of projects")
+        if projects:
+            yield projects
+
+    async def fetch_project(self, key_or_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.request_json("GET", f"/project/{key_or_id}")
+        return body
+
+    # ---- users --------------------------------------------------------------------------
+
+    async def fetch_users(self, *, include_inactive: bool = False) -> AsyncIterator[Page]:
+        """All users: `/user/list` (DC 10.3+/11) or, where it is 404, `/user/search`."""
+        try:
+            async for page in self._users_from_list(include_inactive):
+                yield page
+            return
+        except JiraResponseError as exc:
+            if exc.status_code != 404:
+                raise
+        info = await self.fetch_server_info()
+        if info.major >= 10:
+            logger.info(
+                f"Jira {info.version}: /user/list unavailable and /user/search capped at "
+                f"{DC10_USER_SEARCH_CAP}; listing users by prefix queries"
+            )
+            pages = self._users_by_prefix(include_inactive)
+        else:
+            pages = self._users_by_offset(include_inactive)
+        async for page in pages:
+            yield page
+
+    async def _users_from_list(self, include_inactive: bool) -> AsyncIterator[Page]:
+        cursor: str | None = None
+        seen_cursors: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"maxResults": 2000}
+            if cursor is not None:
+                params["cursor"] = cursor
+            body = await self.request_json("GET", "/user/list", params=params)
+            users = [u for u in body.get("values", []) if include_inactive or u.get("active")]
+            if users:
+                yield users
+            if body.get("isLast", True) or body.get("nextCursor") in (None, ""):
+                return
+            cursor = str(body["nextCursor"])
+            if cursor in seen_cursors:
+                raise PartialResultError(f"/user/list repeated cursor {cursor!r}; stopping")
+            seen_cursors.add(cursor)
+
+    def _user_search_params(self, query: str, include_inactive: bool) -> dict[str, Any]:
+        return {
+            "username": query,
+            "includeActive": "true",
+            "includeInactive": str(include_inactive).lower(),
+            "maxResults": USER_SEARCH_PAGE,
+        }
+
+    async def _users_by_offset(self, include_inactive: bool) -> AsyncIterator[Page]:
+        # No total and a possibly lowered page size: only an empty page means the end.
+        start, seen = 0, set[str]()
+        while True:
+            params = {**self._user_search_params(".", include_inactive), "startAt": start}
+            users = await self.request_json("GET", "/user/search", params=params)
+            if not users:
+                return
+            start += len(users)
+            fresh = [u for u in users if u.get("key") not in seen]
+            seen.update(u.get("key", "") for u in fresh)
+            if fresh:
+                yield fresh
+
+    async def _users_by_prefix(self, include_inactive: bool) -> AsyncIterator[Page]:
+        """DC 10.0-10.2: every prefix query returns at most 100 users, so a full answer is
+        split into longer prefixes until each answer is below the cap."""
+        seen: set[str] = set()
+        pending: deque[str] = deque(USER_PREFIX_ALPHABET)
+        while pending:
+            prefix = pending.popleft()
+            users = await self.request_json(
+                "GET", "/user/search", params=self._user_search_params(prefix, include_inactive)
+            )
+            if len(users) >= DC10_USER_SEARCH_CAP:
+                if len(prefix) >= MAX_USER_PREFIX_LENGTH:
+                    raise PartialResultError(
+                        f"More than {DC10_USER_SEARCH_CAP} users match the prefix {prefix!r}; "
+                        "this Jira version cannot list them all (upgrade to 10.3+ for /user/list)"
+                    )
+                pending.extend(prefix + char for char in USER_PREFIX_ALPHABET)
+            fresh = [u for u in users if u.get("key") not in seen]
+            seen.update(u.get("key", "") for u in fresh)
+            if fresh:
+                yield fresh
+
+    # ---- issues -------------------------------------------------------------------------
+
+    async def search_issues(
+        self,
+        jql: str,
+        *,
+        start_at: int = 0,
+        max_results: int,
+        fields: Sequence[str] | None,
+        expand: Sequence[str] | None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"jql": jql, "startAt": start_at, "maxResults": max_results}
+        if fields:
+            body["fields"] = list(fields)
+        if expand:
+            body["expand"] = list(expand)
+        page: dict[str, Any] = await self.request_json("POST", "/search", json=body)
+        if not isinstance(page.get("issues"), list):
+            raise JiraResponseError("POST /search answered without an issues list")
+        return page
+
+    async def fetch_issue(
+        self,
+        key_or_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if fields:
+            params["fields"] = ",".join(fields)
+        if expand:
+            params["expand"] = ",".join(expand)
+        body: dict[str, Any] = await self.request_json("GET", f"/issue/{key_or_id}", params=params)
+        return body
+
+    async def fetch_issues(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> AsyncIterator[Page]:
+        """Every issue matching ``jql``, in ascending id order, page by page.
+
+        Keyset paging on the issue id (immune to issues created, deleted or re-ranked while
+        paging, and to Data Center's 10,000-result offset limit). After the first page tells
+        the total and the server's real page size, the remaining id range is split into
+        partitions of about one page each, fetched concurrently within
+        maxConcurrentRequests and yielded in order.
+        """
+        where = strip_order_by(jql)
+        first = await self.search_issues(
+            keyset_query(where), max_results=self.settings.page_size, fields=fields, expand=expand
+        )
+        issues: Page = first["issues"]
+        page_size = _effective_page_size(first, self.settings.page_size)
+        total = int(first.get("total", len(issues)))
+        if not issues:
+            return
+        _check_ascending(issues, None)
+        yield issues
+        if len(issues) < page_size and total <= len(issues):
+            return
+        first_id, last_id = _issue_id(issues[0]), _issue_id(issues[-1])
+        highest = await self.search_issues(
+            highest_id_query(where), max_results=1, fields=["id"], expand=None
+        )
+        top_id = _issue_id(highest["issues"][0]) if highest["issues"] else last_id
+        partitions = _partitions(first_id, last_id, top_id, total, page_size)
+        logger.info(
+            f"Fetching ~{total} issues: {len(partitions)} id partitions, page size {page_size}, "
+            f"up to {self.settings.max_concurrent_requests} requests in flight"
+        )
+        async for page in self._fetch_partitions(where, partitions, page_size, fields, expand):
+            yield page
+
+    async def _fetch_partitions(
+        self,
+        where: str,
+        partitions: list[tuple[int, int | None]],
+        page_size: int,
+        fields: Sequence[str] | None,
+        expand: Sequence[str] | None,
+    ) -> AsyncIterator[Page]:
+        # A window of partitions runs ahead of the consumer: enough to keep every request
+        # slot busy, small enough that memory does not grow with the number of issues.
+        window = self.settings.max_concurrent_requests * 2
+        pending: deque[asyncio.Task[list[Page]]] = deque()
+        queue = deque(partitions)
+        try:
+            while queue or pending:
+                while queue and len(pending) < window:
+                    after, up_to = queue.popleft()
+                    pending.append(
+                        asyncio.create_task(
+                            self._fetch_partition(where, after, up_to, page_size, fields, expand)
+                        )
+                    )
+                for page in await pending.popleft():
+                    yield page
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _fetch_partition(
+        self,
+        where: str,
+        after_id: int,
+        up_to_id: int | None,
+        page_size: int,
+        fields: Sequence[str] | None,
+        expand: Sequence[str] | None,
+    ) -> list[Page]:
+        pages: list[Page] = []
+        while True:
+            body = await self.search_issues(
+                keyset_query(where, after_id, up_to_id),
+                max_results=page_size,
+                fields=fields,
+                expand=expand,
+            )
+            issues: Page = body["issues"]
+            if not issues:
+                return pages
+            _check_ascending(issues, after_id)
+            pages.append(issues)
+            if len(issues) < _effective_page_size(body, page_size):
+                return pages
+            after_id = _issue_id(issues[-1])
+
+
+def _effective_page_size(page: dict[str, Any], requested: int) -> int:
+    """Jira lowers maxResults silently to its cap; the response tells the value used."""
+    try:
+        used = int(page.get("maxResults", requested))
+    except (TypeError, ValueError):
+        return requested
+    return max(1, min(used, requested)) if used > 0 else requested
+
+
+def _issue_id(issue: dict[str, Any]) -> int:
+    try:
+        return int(issue["id"])
+    except (KeyError, TypeError, ValueError):
+        raise JiraResponseError(
+            f"Issue without a numeric id in a search page: {issue.get('key')}"
+        ) from None
+
+
+def _check_ascending(issues: Page, after_id: int | None) -> None:
+    """Keyset paging is only sound if Jira really sorted by id; never skip silently."""
+    previous = after_id
+    for issue in issues:
+        current = _issue_id(issue)
+        if previous is not None and current <= previous:
+            raise PartialResultError(
+                f"Jira did not return issues in ascending id order (id {current} after "
+                f"{previous}); refusing to continue a keyset scan that could skip issues"
+            )
+        previous = current
+
+
+def _partitions(
+    first_id: int, last_id: int, top_id: int, total: int, page_size: int
+) -> list[tuple[int, int | None]]:
+    """Split ``(last_id, top_id]`` into ranges that each hold about one page, judging the
+    density from the first page; the last range is open so issues created during the scan
+    are included."""
+    if top_id <= last_id:
+        return [(last_id, None)]
+    span = max(1, top_id - first_id + 1)
+    density = min(1.0, max(total, 1) / span)
+    width = max(1, math.floor(page_size * PARTITION_FILL / density))
+    bounds: list[tuple[int, int | None]] = []
+    lower = last_id
+    while lower + width < top_id:
+        bounds.append((lower, lower + width))
+        lower += width
+    bounds.append((lower, None))
+    return bounds

@@ -1,0 +1,1 @@
+"""The embedded local stack: a Jira Server emulator and a Port-compatible local catalog."""

@@ -1,0 +1,79 @@
+"""Resync handlers: each kind streams Jira's pages to the framework, which maps and pushes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from loguru import logger
+from port_ocean.context.event import event
+from port_ocean.context.ocean import ocean
+from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE
+
+from integration import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
+from jira_server import outcome
+from jira_server.client_provider import get_client
+from jira_server.fields import fields_for_resource
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+async def _guarded(
+    kind: str, pages: AsyncIterator[list[dict[str, Any]]]
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Record which kind failed and why, then re-raise so the framework skips deletion."""
+    try:
+        await get_client().fetch_myself()
+        async for page in pages:
+            yield page
+    except Exception as exc:
+        outcome.record_failure(kind, exc)
+        raise
+
+
+def issue_fields(resource: IssueResourceConfig) -> list[str] | None:
+    """The selector's fields, or those the mappings read; None asks Jira for everything."""
+    explicit = _split(resource.selector.fields)
+    if explicit:
+        return explicit
+    derived = fields_for_resource(
+        resource.port.entity.mappings.dict(),
+        resource.selector.query,
+        resource.port.items_to_parse,
+    )
+    if derived is None:
+        logger.info("Issue mappings read .fields as a whole; fetching all fields (*all)")
+        return ["*all"]
+    return derived
+
+
+@ocean.on_resync("project")
+async def resync_projects(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = cast(ProjectResourceConfig, event.resource_config).selector
+    pages = get_client().fetch_projects(
+        expand=selector.expand, include_archived=selector.include_archived
+    )
+    async for page in _guarded(kind, pages):
+        yield page
+
+
+@ocean.on_resync("user")
+async def resync_users(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = cast(UserResourceConfig, event.resource_config).selector
+    pages = get_client().fetch_users(include_inactive=selector.include_inactive)
+    async for page in _guarded(kind, pages):
+        yield page
+
+
+@ocean.on_resync("issue")
+async def resync_issues(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    resource = cast(IssueResourceConfig, event.resource_config)
+    fields = issue_fields(resource)
+    logger.info(f"Issue resync: jql={resource.selector.jql!r} fields={fields}")
+    pages = get_client().fetch_issues(
+        resource.selector.jql, fields=fields, expand=_split(resource.selector.expand)
+    )
+    async for page in _guarded(kind, pages):
+        yield page

@@ -1,0 +1,68 @@
+"""Boot the integration in-process with port-ocean's own ``IntegrationTestHarness``.
+
+The harness intercepts the framework's HTTP clients; our Jira client builds its own httpx
+client, so its transport is swapped through ``client_provider.transport_factory``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from port_ocean.integration_testing import IntegrationTestHarness, InterceptTransport
+
+from jira_server import client_provider
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET_TOKEN = "pat-Zq81-very-secret-token"
+
+
+def default_mapping() -> dict[str, Any]:
+    mapping: dict[str, Any] = yaml.safe_load(
+        (ROOT / ".port/resources/port-app-config.yml").read_text()
+    )
+    return mapping
+
+
+def resource(mapping: dict[str, Any], kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(r for r in mapping["resources"] if r["kind"] == kind)
+    return found
+
+
+def integration_config(**overrides: Any) -> dict[str, Any]:
+    config = {"jira_server_host": "http://jira.example.test", "token": SECRET_TOKEN}
+    config.update(overrides)
+    return {
+        "integration": {"identifier": "jira-test", "type": "jira-server-sync", "config": config},
+    }
+
+
+@asynccontextmanager
+async def booted(
+    jira_transport: httpx.AsyncBaseTransport,
+    *,
+    mapping: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    port_entities: list[dict[str, Any]] | None = None,
+) -> AsyncIterator[IntegrationTestHarness]:
+    previous = client_provider.transport_factory
+    client_provider.transport_factory = lambda _settings: jira_transport
+    harness = IntegrationTestHarness(
+        integration_path=str(ROOT),
+        port_mapping_config=copy.deepcopy(mapping or default_mapping()),
+        third_party_transport=InterceptTransport(strict=True),
+        config_overrides=config or integration_config(),
+        port_search_entities_response=port_entities,
+    )
+    try:
+        await harness.start()
+        yield harness
+    finally:
+        await harness.shutdown()
+        client_provider.transport_factory = previous
+        client_provider.reset()

@@ -1,0 +1,204 @@
+"""A small Jira Server v2 mock on the framework's ``InterceptTransport``: enough routing and
+paging logic to check what the client sends and how it pages (unit/harness tests). The full
+behavioural emulator lives in ``local_stack.jira_emulator``."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from port_ocean.integration_testing import InterceptTransport
+
+from tests.support import jira_shapes as shapes
+
+_ID_AFTER = re.compile(r"\bid > (\d+)")
+_ID_UP_TO = re.compile(r"\bid <= (\d+)")
+
+
+@dataclass
+class JiraMock:
+    projects: list[dict[str, Any]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    version: tuple[int, int, int] = (9, 12, 15)
+    has_user_list: bool = False
+    search_cap: int = 1000
+    user_search_cap: int = 1000
+    user_list_page: int = 2000
+    searches: list[dict[str, Any]] = field(default_factory=list)
+
+    def transport(self) -> InterceptTransport:
+        transport = InterceptTransport(strict=True)
+        api = "/rest/api/2"
+        transport.add_route("GET", f"{api}/myself", self._myself)
+        transport.add_route("GET", f"{api}/serverInfo", self._server_info)
+        transport.add_route("GET", re.compile(rf"{api}/project(\?|$)"), self._projects)
+        transport.add_route("GET", f"{api}/user/list", self._user_list)
+        transport.add_route("GET", f"{api}/user/search", self._user_search)
+        transport.add_route("POST", f"{api}/search", self._search)
+        transport.add_route("GET", re.compile(rf"{api}/issue/[^/?]+"), self._issue)
+        return transport
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _myself(self, request: httpx.Request) -> dict[str, Any]:
+        return {"json": shapes.user("JIRAUSER10000", "sync-bot", "Sync Bot")}
+
+    def _server_info(self, request: httpx.Request) -> dict[str, Any]:
+        major, minor, patch = self.version
+        return {
+            "json": {
+                "baseUrl": shapes.BASE,
+                "version": f"{major}.{minor}.{patch}",
+                "versionNumbers": [major, minor, patch],
+                "deploymentType": "Server",
+                "buildNumber": major * 1_000_000 + minor * 1000 + patch,
+                "serverTitle": "Jira",
+            }
+        }
+
+    def _projects(self, request: httpx.Request) -> dict[str, Any]:
+        include_archived = request.url.params.get("includeArchived") == "true"
+        expand = set(request.url.params.get("expand", "").split(","))
+        bodies = []
+        for project in self.projects:
+            if project.get("archived") and not include_archived:
+                continue
+            body = {k: v for k, v in project.items() if k not in ("lead", "description")}
+            for extra in ("lead", "description"):
+                if extra in expand and extra in project:
+                    body[extra] = project[extra]
+            bodies.append(body)
+        return {"json": bodies}
+
+    def _user_list(self, request: httpx.Request) -> dict[str, Any]:
+        if not self.has_user_list:
+            return {
+                "status_code": 404,
+                "json": {"errorMessages": ["null for uri: /rest/api/2/user/list"], "errors": {}},
+            }
+        start = int(request.url.params.get("cursor", "0") or 0)
+        size = min(int(request.url.params.get("maxResults", 2000)), self.user_list_page)
+        values = self.users[start : start + size]
+        last = start + size >= len(self.users)
+        body: dict[str, Any] = {"values": values, "isLast": last}
+        if not last:
+            body["nextCursor"] = str(start + size)
+        return {"json": body}
+
+    def _user_search(self, request: httpx.Request) -> dict[str, Any]:
+        params = request.url.params
+        if "username" not in params:
+            return {
+                "status_code": 400,
+                "json": {"errorMessages": ["The username query parameter was not provided"]},
+            }
+        include_inactive = params.get("includeInactive") == "true"
+        matching = [u for u in self.users if u["active"] or include_inactive]
+        start = int(params.get("startAt", 0))
+        size = min(int(params.get("maxResults", 50)), self.user_search_cap)
+        return {"json": matching[start : start + size]}
+
+    def _search(self, request: httpx.Request) -> dict[str, Any]:
+        body = json.loads(request.content)
+        self.searches.append(body)
+        jql: str = body["jql"]
+        issues = sorted(self.issues, key=lambda i: int(i["id"]))
+        if match := _ID_AFTER.search(jql):
+            issues = [i for i in issues if int(i["id"]) > int(match.group(1))]
+        if match := _ID_UP_TO.search(jql):
+            issues = [i for i in issues if int(i["id"]) <= int(match.group(1))]
+        if jql.rstrip().endswith("DESC"):
+            issues.reverse()
+        size = min(int(body.get("maxResults", 50)), self.search_cap)
+        start = int(body.get("startAt", 0))
+        page = [self._with_fields(i, body.get("fields")) for i in issues[start : start + size]]
+        return {
+            "json": {
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": size,
+                "total": len(issues),
+                "issues": page,
+            }
+        }
+
+    def _issue(self, request: httpx.Request) -> dict[str, Any]:
+        key = request.url.path.rsplit("/", 1)[-1]
+        for issue in self.issues:
+            if key in (issue["key"], issue["id"]):
+                fields = request.url.params.get("fields")
+                return {"json": self._with_fields(issue, fields.split(",") if fields else None)}
+        return {
+            "status_code": 404,
+            "json": {"errorMessages": ["Issue Does Not Exist"], "errors": {}},
+        }
+
+    @staticmethod
+    def _with_fields(issue: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+        if not fields or "*all" in fields or "*navigable" in fields:
+            return issue
+        wanted = set(fields)
+        return {**issue, "fields": {k: v for k, v in issue["fields"].items() if k in wanted}}
+
+
+def sample_jira() -> JiraMock:
+    """Three users (one legacy key, one inactive), two projects (one archived), a parent
+    with two sub-tasks and enough issues to need several pages at a cap of 2."""
+    alice = shapes.user("JIRAUSER10100", "alice", "Alice Liddell")
+    bob = shapes.user("bob.legacy", "Bob.Legacy", "Bob Legacy", email=None)
+    carol = shapes.user("JIRAUSER10102", "carol", "Carol Inactive", active=False)
+    core = shapes.project(10000, "CORE", "Core Platform", lead=alice)
+    old = shapes.project(10001, "OLD", "Old Stuff", lead=bob)
+    old["archived"] = True
+
+    parent = shapes.issue(
+        10010,
+        "CORE-1",
+        "Build the thing",
+        project_body=core,
+        status="In Progress",
+        category="indeterminate",
+        issue_type="Story",
+        priority="High",
+        assignee=alice,
+        reporter=bob,
+        labels=["backend", "q3"],
+        components=["api", "db"],
+    )
+    subtask_a = shapes.issue(
+        10003,
+        "CORE-2",
+        "Part A",
+        project_body=core,
+        issue_type="Sub-task",
+        priority=None,
+        reporter=alice,
+        parent=shapes.issue_ref(parent),
+    )
+    subtask_b = shapes.issue(
+        10025,
+        "CORE-3",
+        "Part B",
+        project_body=core,
+        status="Done",
+        category="done",
+        issue_type="Sub-task",
+        reporter=alice,
+        assignee=bob,
+        parent=shapes.issue_ref(parent),
+        resolutiondate="2025-05-01T12:00:00.000-0700",
+    )
+    parent["fields"]["subtasks"] = [shapes.issue_ref(subtask_a), shapes.issue_ref(subtask_b)]
+    others = [
+        shapes.issue(10030 + n, f"OLD-{n}", f"Old issue {n}", project_body=old, reporter=bob)
+        for n in range(1, 4)
+    ]
+    return JiraMock(
+        projects=[core, old],
+        users=[alice, bob, carol],
+        issues=[parent, subtask_a, subtask_b, *others],
+    )

@@ -1,0 +1,105 @@
+"""Settings validation: every bad input names the setting (and its env var) and never
+echoes a secret."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from jira_server.errors import SettingsError
+from jira_server.settings import BasicAuth, TokenAuth, load_settings
+
+HOST = "https://jira.example.test"
+
+
+def settings(**raw: Any) -> Any:
+    return load_settings({"jira_server_host": HOST, **raw})
+
+
+def error_of(**raw: Any) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw)
+    return str(caught.value)
+
+
+def test_token_is_bearer() -> None:
+    loaded = settings(token="abcd-1234")
+    assert isinstance(loaded.auth, TokenAuth)
+    assert loaded.auth.header() == "Bearer abcd-1234"
+
+
+def test_username_password_is_basic() -> None:
+    loaded = settings(username="bot", password="pw-1234")
+    assert isinstance(loaded.auth, BasicAuth)
+    assert loaded.auth.header() == "Basic " + base64.b64encode(b"bot:pw-1234").decode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({}, "jiraServerHost (OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST) is required"),
+        ({"jira_server_host": "jira.example.test", "token": "t0k3n"}, "must be an http(s) URL"),
+        ({"jira_server_host": "ftp://jira", "token": "t0k3n"}, "must be an http(s) URL"),
+        (
+            {"jira_server_host": "https://u:p@jira", "token": "t0k3n"},
+            "must not contain credentials",
+        ),
+        ({"jira_server_host": HOST}, "No Jira credentials: set token"),
+        (
+            {"jira_server_host": HOST, "token": "t0k3n", "username": "u", "password": "p4ss"},
+            "Set exactly one authentication method",
+        ),
+        (
+            {"jira_server_host": HOST, "username": "u"},
+            "password (OCEAN__INTEGRATION__CONFIG__PASSWORD) is required",
+        ),
+        (
+            {"jira_server_host": HOST, "password": "p4ss"},
+            "username (OCEAN__INTEGRATION__CONFIG__USERNAME) is required",
+        ),
+        ({"jira_server_host": HOST, "token": "t0k3n", "page_size": "lots"}, "pageSize"),
+        (
+            {"jira_server_host": HOST, "token": "t0k3n", "max_concurrent_requests": 0},
+            "between 1 and",
+        ),
+        ({"jira_server_host": HOST, "token": "t0k3n", "verify_ssl": "maybe"}, "verifySsl"),
+        ({"jira_server_host": HOST, "token": "t0k3n", "ca_bundle": "/nonexistent.pem"}, "caBundle"),
+        ({"jira_server_host": HOST, "token": "t0k3n", "custom_headers": "x"}, "customHeaders"),
+        (
+            {"jira_server_host": HOST, "token": "t0k3n", "custom_headers": {"Authorization": "x"}},
+            "must not set Authorization",
+        ),
+    ],
+)
+def test_bad_settings_name_the_setting(raw: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(**raw)
+
+
+def test_error_messages_never_contain_secrets() -> None:
+    message = error_of(
+        jira_server_host=HOST, token="tok-SECRET-1", username="u", password="pw-SECRET-2"
+    )
+    assert "SECRET" not in message
+
+
+def test_host_keeps_context_path_and_drops_trailing_slash() -> None:
+    assert settings(token="t0k3n", jira_server_host="https://example.test/jira/").host == (
+        "https://example.test/jira"
+    )
+
+
+def test_secrets_include_encoded_basic_credentials_and_secret_headers() -> None:
+    loaded = settings(
+        username="bot",
+        password="pw-1234",
+        webhook_secret="hook-secret",
+        custom_headers={"CF-Access-Client-Secret": "cf-secret", "X-Trace": "visible"},
+    )
+    assert "pw-1234" in loaded.secrets
+    assert base64.b64encode(b"bot:pw-1234").decode() in loaded.secrets
+    assert "hook-secret" in loaded.secrets
+    assert "cf-secret" in loaded.secrets
+    assert "visible" not in loaded.secrets
+    assert "pw-1234" not in repr(loaded)
