@@ -35,5 +35,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.full_sync
 
+# Connection check with the OCEAN__INTEGRATION__CONFIG__* variables of the environment.
+check: $(STAMP)
+	$(BIN)/python -m jira_server.check
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

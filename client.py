@@ -265,6 +265,10 @@ class JiraServerClient:
         if projects:
             yield projects
 
+    async def count_projects(self) -> int:
+        projects = await self.request_json("GET", "/project")
+        return len(projects) if isinstance(projects, list) else 0
+
     async def fetch_project(self, key_or_id: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.request_json("GET", f"/project/{key_or_id}")
         return body
@@ -309,6 +313,17 @@ class JiraServerClient:
             if cursor in seen_cursors:
                 raise PartialResultError(f"/user/list repeated cursor {cursor!r}; stopping")
             seen_cursors.add(cursor)
+
+    async def probe_user_listing(self) -> None:
+        """One small user-listing call, on the endpoint a user resync would use."""
+        try:
+            await self.request_json("GET", "/user/list", params={"maxResults": 1})
+        except JiraResponseError as exc:
+            if exc.status_code != 404:
+                raise
+            await self.request_json(
+                "GET", "/user/search", params={"username": ".", "maxResults": 1}
+            )
 
     def _user_search_params(self, query: str, include_inactive: bool) -> dict[str, Any]:
         return {
@@ -374,6 +389,11 @@ class JiraServerClient:
         if not isinstance(page.get("issues"), list):
             raise JiraResponseError("POST /search answered without an issues list")
         return page
+
+    async def count_issues(self, jql: str) -> int:
+        """Issues matching ``jql`` that the credentials may browse (no issue bodies)."""
+        page = await self.search_issues(jql, max_results=0, fields=["id"], expand=None)
+        return int(page.get("total", 0))
 
     async def fetch_issue(
         self,

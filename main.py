@@ -13,6 +13,7 @@ from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE
 from integration import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
 from jira_server import outcome
 from jira_server.client_provider import get_client
+from jira_server.connection_check import run_connection_check
 from jira_server.fields import fields_for_resource
 
 
@@ -77,3 +78,13 @@ async def resync_issues(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
     )
     async for page in _guarded(kind, pages):
         yield page
+
+
+@ocean.on_start()
+async def check_connection() -> None:
+    """Log the connection check at start so a wrong token or a missing permission shows up
+    before (and independently of) the first resync."""
+    report = await run_connection_check(get_client())
+    log = logger.info if report.ok else logger.error
+    for line in report.lines():
+        log(line)
