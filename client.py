@@ -8,6 +8,7 @@ raises: yielding a partial result would let reconciliation delete the missing en
 from __future__ import annotations
 
 import asyncio
+import difflib
 import math
 import ssl
 import time
@@ -43,6 +44,9 @@ USER_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789._-@"
 MAX_USER_PREFIX_LENGTH = 6
 # Aim each id-range partition at 90% of a page so most partitions take a single request.
 PARTITION_FILL = 0.9
+
+# Present on issues although some Jira versions do not list them in /rest/api/2/field.
+ALWAYS_PRESENT_FIELDS = frozenset({"parent", "subtasks", "issuelinks", "project", "issuetype"})
 
 Page = list[dict[str, Any]]
 TransportFactory = Callable[[JiraSettings], httpx.AsyncBaseTransport]
@@ -110,6 +114,7 @@ class JiraServerClient:
         )
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
+        self._fields: list[dict[str, Any]] | None = None
         self.stats = ClientStats()
 
     async def aclose(self) -> None:
@@ -395,6 +400,33 @@ class JiraServerClient:
         page = await self.search_issues(jql, max_results=0, fields=["id"], expand=None)
         return int(page.get("total", 0))
 
+    async def check_jql(self, jql: str) -> None:
+        """Let Jira validate the filter (400 with its errorMessages when invalid)."""
+        await self.count_issues(strip_order_by(jql))
+
+    async def fetch_fields(self) -> list[dict[str, Any]]:
+        if self._fields is None:
+            body = await self.request_json("GET", "/field")
+            self._fields = (
+                [f for f in body if isinstance(f, dict)] if isinstance(body, list) else []
+            )
+        return self._fields
+
+    async def check_fields(self, fields: Sequence[str]) -> None:
+        """Jira silently ignores unknown names in ``fields``; a mapping that reads one would
+        set that property to null on every issue, so name it instead."""
+        wanted = [f for f in fields if not f.startswith(("*", "-"))]
+        if not wanted:
+            return
+        known = await self.fetch_fields()
+        ids = {str(f.get("id")) for f in known} | ALWAYS_PRESENT_FIELDS
+        unknown = [f for f in wanted if f not in ids]
+        if unknown:
+            raise JiraQueryError(
+                "The issue mapping or selector reads fields this Jira does not have: "
+                + "; ".join(_describe_unknown_field(name, known) for name in unknown)
+            )
+
     async def fetch_issue(
         self,
         key_or_id: str,
@@ -506,6 +538,16 @@ class JiraServerClient:
             if len(issues) < _effective_page_size(body, page_size):
                 return pages
             after_id = _issue_id(issues[-1])
+
+
+def _describe_unknown_field(name: str, known: list[dict[str, Any]]) -> str:
+    by_label = {str(f.get("name", "")).lower(): str(f.get("id")) for f in known}
+    labels = {str(f.get("id")): str(f.get("name", "")) for f in known}
+    guesses = difflib.get_close_matches(name.lower(), list(by_label), n=2, cutoff=0.6)
+    guesses += difflib.get_close_matches(name, list(labels), n=2, cutoff=0.6)
+    hints = sorted({by_label.get(g, g) for g in guesses})
+    suggestion = ", ".join(f".fields.{h} ({labels.get(h, h)})" for h in hints)
+    return f".fields.{name}" + (f" (did you mean {suggestion}?)" if suggestion else "")
 
 
 def _effective_page_size(page: dict[str, Any], requested: int) -> int:

@@ -16,6 +16,7 @@ from pydantic.v1 import Field
 
 from jira_server import outcome
 from jira_server.errors import SettingsError
+from jira_server.fields import requested_fields
 from jira_server.settings import JiraSettings, load_settings
 
 # What upstream Port users expect: open issues plus anything touched in the last week.
@@ -77,6 +78,15 @@ class UserResourceConfig(ResourceConfig):
 class IssueResourceConfig(ResourceConfig):
     kind: Literal["issue"]
     selector: IssueSelector
+
+    def jira_fields(self) -> list[str]:
+        """The ``fields`` sent to Jira: the selector's, else those the mappings read."""
+        return requested_fields(
+            self.selector.fields,
+            self.port.entity.mappings.dict(),
+            self.selector.query,
+            self.port.items_to_parse,
+        )
 
 
 class JiraServerPortAppConfig(PortAppConfig):

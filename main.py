@@ -14,11 +14,8 @@ from integration import IssueResourceConfig, ProjectResourceConfig, UserResource
 from jira_server import outcome
 from jira_server.client_provider import get_client
 from jira_server.connection_check import run_connection_check
-from jira_server.fields import fields_for_resource
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+from jira_server.fields import split_csv
+from jira_server.preflight import preflight
 
 
 async def _guarded(
@@ -26,7 +23,6 @@ async def _guarded(
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Record which kind failed and why, then re-raise so the framework skips deletion."""
     try:
-        await get_client().fetch_myself()
         async for page in pages:
             yield page
     except Exception as exc:
@@ -34,20 +30,11 @@ async def _guarded(
         raise
 
 
-def issue_fields(resource: IssueResourceConfig) -> list[str] | None:
-    """The selector's fields, or those the mappings read; None asks Jira for everything."""
-    explicit = _split(resource.selector.fields)
-    if explicit:
-        return explicit
-    derived = fields_for_resource(
-        resource.port.entity.mappings.dict(),
-        resource.selector.query,
-        resource.port.items_to_parse,
-    )
-    if derived is None:
-        logger.info("Issue mappings read .fields as a whole; fetching all fields (*all)")
-        return ["*all"]
-    return derived
+@ocean.on_resync_start()
+async def check_before_resync() -> None:
+    """Credentials, JQL and mapped fields are checked before any kind is fetched: a failure
+    here stops the resync before the catalog changes at all."""
+    await preflight(get_client(), event.port_app_config.resources)
 
 
 @ocean.on_resync("project")
@@ -71,10 +58,10 @@ async def resync_users(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
 @ocean.on_resync("issue")
 async def resync_issues(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
     resource = cast(IssueResourceConfig, event.resource_config)
-    fields = issue_fields(resource)
+    fields = resource.jira_fields()
     logger.info(f"Issue resync: jql={resource.selector.jql!r} fields={fields}")
     pages = get_client().fetch_issues(
-        resource.selector.jql, fields=fields, expand=_split(resource.selector.expand)
+        resource.selector.jql, fields=fields, expand=split_csv(resource.selector.expand)
     )
     async for page in _guarded(kind, pages):
         yield page

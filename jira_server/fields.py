@@ -43,6 +43,22 @@ def fields_read_by(expressions: Iterable[str]) -> list[str] | None:
     return sorted(names)
 
 
+def split_csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def requested_fields(
+    explicit: str | None, mappings: Any, *extra_expressions: str | None
+) -> list[str]:
+    """What to ask Jira for: the selector's ``fields`` when given, else the fields the
+    mappings read, else everything (``*all``) when they read ``.fields`` as a whole."""
+    chosen = split_csv(explicit)
+    if chosen:
+        return chosen
+    derived = fields_for_resource(mappings, *extra_expressions)
+    return ["*all"] if derived is None else derived
+
+
 def fields_for_resource(mappings: Any, *extra_expressions: str | None) -> list[str] | None:
     """Fields read by a resource's entity mappings plus selector/itemsToParse expressions."""
     expressions = [*_strings(mappings), *(e for e in extra_expressions if e)]

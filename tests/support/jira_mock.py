@@ -18,6 +18,29 @@ _ID_AFTER = re.compile(r"\bid > (\d+)")
 _ID_UP_TO = re.compile(r"\bid <= (\d+)")
 
 
+SYSTEM_FIELDS = [
+    {"id": name, "key": name, "name": label, "custom": False}
+    for name, label in [
+        ("summary", "Summary"),
+        ("status", "Status"),
+        ("issuetype", "Issue Type"),
+        ("priority", "Priority"),
+        ("labels", "Labels"),
+        ("components", "Component/s"),
+        ("created", "Created"),
+        ("updated", "Updated"),
+        ("resolutiondate", "Resolved"),
+        ("assignee", "Assignee"),
+        ("reporter", "Reporter"),
+        ("project", "Project"),
+        ("subtasks", "Sub-Tasks"),
+        ("description", "Description"),
+    ]
+] + [
+    {"id": "customfield_10002", "key": "customfield_10002", "name": "Story Points", "custom": True}
+]
+
+
 @dataclass
 class JiraMock:
     projects: list[dict[str, Any]] = field(default_factory=list)
@@ -28,7 +51,14 @@ class JiraMock:
     search_cap: int = 1000
     user_search_cap: int = 1000
     user_list_page: int = 2000
+    fields: list[dict[str, Any]] = field(default_factory=lambda: list(SYSTEM_FIELDS))
     searches: list[dict[str, Any]] = field(default_factory=list)
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    # Fault hooks: the n-th page request (1-based) answers 500; any JQL containing this
+    # text answers Jira's 400; /myself answers 401.
+    fail_page_request: int | None = None
+    invalid_jql_marker: str | None = None
+    reject_credentials: bool = False
 
     def transport(self) -> InterceptTransport:
         transport = InterceptTransport(strict=True)
@@ -39,12 +69,21 @@ class JiraMock:
         transport.add_route("GET", f"{api}/user/list", self._user_list)
         transport.add_route("GET", f"{api}/user/search", self._user_search)
         transport.add_route("POST", f"{api}/search", self._search)
+        transport.add_route("GET", f"{api}/field", {"json": self.fields})
         transport.add_route("GET", re.compile(rf"{api}/issue/[^/?]+"), self._issue)
         return transport
 
     # -- routes -----------------------------------------------------------------------------
 
     def _myself(self, request: httpx.Request) -> dict[str, Any]:
+        if self.reject_credentials:
+            return {
+                "status_code": 401,
+                "json": {
+                    "message": "Client must be authenticated to access this resource.",
+                    "status-code": 401,
+                },
+            }
         return {"json": shapes.user("JIRAUSER10000", "sync-bot", "Sync Bot")}
 
     def _server_info(self, request: httpx.Request) -> dict[str, Any]:
@@ -104,8 +143,22 @@ class JiraMock:
 
     def _search(self, request: httpx.Request) -> dict[str, Any]:
         body = json.loads(request.content)
-        self.searches.append(body)
+        # maxResults=0 only counts (preflight JQL check); page requests are kept apart.
+        (self.searches if body.get("maxResults") else self.counts).append(body)
         jql: str = body["jql"]
+        if self.invalid_jql_marker and self.invalid_jql_marker in jql:
+            return {
+                "status_code": 400,
+                "json": {
+                    "errorMessages": [
+                        f"Error in the JQL Query: The character '{self.invalid_jql_marker[0]}' "
+                        "is a reserved JQL character."
+                    ],
+                    "errors": {},
+                },
+            }
+        if body.get("maxResults") and len(self.searches) == self.fail_page_request:
+            return {"status_code": 500, "json": {"errorMessages": ["Internal server error"]}}
         issues = sorted(self.issues, key=lambda i: int(i["id"]))
         if match := _ID_AFTER.search(jql):
             issues = [i for i in issues if int(i["id"]) > int(match.group(1))]

@@ -1,0 +1,83 @@
+"""What reaches the catalog when Jira fails: nothing before the first kind when settings,
+credentials, JQL or mapped fields are wrong, and no deletion when a kind fails midway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jira_server import outcome
+from tests.support import jira_mock
+from tests.support.harness import booted, default_mapping, resource
+
+
+def stale_issue() -> dict[str, Any]:
+    return {
+        "identifier": "GONE-1",
+        "blueprint": "jiraServerIssue",
+        "title": "Stale",
+        "properties": {},
+        "relations": {},
+    }
+
+
+async def test_successful_resync_deletes_stale_entities() -> None:
+    # The control case: the framework's reconciliation does delete what Jira no longer has.
+    jira = jira_mock.sample_jira()
+    async with booted(jira.transport()) as harness:
+        current = (await harness.trigger_resync()).upserted_entities
+    # Port holds everything from the last run plus one issue Jira no longer has: a deletion
+    # rate of 1/10, under the framework's entityDeletionThreshold.
+    async with booted(jira.transport(), port_entities=[*current, stale_issue()]) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors == []
+    assert [e["identifier"] for e in result.deleted_entities] == ["GONE-1"]
+
+
+async def test_kind_failing_midway_deletes_nothing() -> None:
+    jira = jira_mock.sample_jira()
+    jira.search_cap = 2
+    async with booted(jira.transport()) as harness:
+        current = (await harness.trigger_resync()).upserted_entities
+    jira.searches.clear()
+    jira.fail_page_request = 3  # 500 is not retried: the issue scan stops on its 3rd page
+    async with booted(jira.transport(), port_entities=[*current, stale_issue()]) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors, "the resync must fail loudly"
+    assert result.deleted_entities == []
+    assert "issue" in outcome.failures()
+    assert "500" in outcome.failures()["issue"]
+
+
+async def test_invalid_jql_fails_before_any_catalog_change() -> None:
+    jira = jira_mock.sample_jira()
+    jira.invalid_jql_marker = "~~"
+    mapping = default_mapping()
+    resource(mapping, "issue")["selector"]["jql"] = "summary ~~ broken"
+    async with booted(jira.transport(), mapping=mapping, port_entities=[stale_issue()]) as harness:
+        result = await harness.trigger_resync()
+    assert result.upserted_entities == [] and result.deleted_entities == []
+    assert "reserved JQL character" in str(result.errors[0])
+    assert jira.searches == []  # no page was fetched
+
+
+async def test_unknown_mapped_field_fails_before_any_catalog_change() -> None:
+    jira = jira_mock.sample_jira()
+    mapping = default_mapping()
+    resource(mapping, "issue")["port"]["entity"]["mappings"]["properties"]["points"] = (
+        ".fields.storypoints"
+    )
+    async with booted(jira.transport(), mapping=mapping) as harness:
+        result = await harness.trigger_resync()
+    assert result.upserted_entities == []
+    message = str(result.errors[0])
+    assert ".fields.storypoints" in message
+    assert "did you mean .fields.customfield_10002 (Story Points)?" in message
+
+
+async def test_rejected_credentials_fail_before_any_catalog_change() -> None:
+    jira = jira_mock.sample_jira()
+    jira.reject_credentials = True
+    async with booted(jira.transport(), port_entities=[stale_issue()]) as harness:
+        result = await harness.trigger_resync()
+    assert result.upserted_entities == [] and result.deleted_entities == []
+    assert "Jira rejected the personal access token" in str(result.errors[0])
