@@ -267,8 +267,15 @@ class JiraServerClient:
         projects = await self.request_json("GET", "/project", params=params)
         if not isinstance(projects, list):
             raise JiraResponseError("GET /project did not return a list of projects")
-        if projects:
-            yield projects
+        if not projects:
+            # Jira hides what the user may not browse instead of refusing: an empty list
+            # means a permission problem, and passing it on would empty the catalog.
+            raise JiraPermissionError(
+                "Jira returned no projects: the user needs the 'Browse Projects' permission "
+                "on the projects to sync"
+                + ("" if include_archived else " (archived ones excluded)")
+            )
+        yield projects
 
     async def count_projects(self) -> int:
         projects = await self.request_json("GET", "/project")
@@ -282,13 +289,17 @@ class JiraServerClient:
 
     async def fetch_users(self, *, include_inactive: bool = False) -> AsyncIterator[Page]:
         """All users: `/user/list` (DC 10.3+/11) or, where it is 404, `/user/search`."""
+        count = 0
         try:
             async for page in self._users_from_list(include_inactive):
+                count += len(page)
                 yield page
-            return
         except JiraResponseError as exc:
-            if exc.status_code != 404:
+            if exc.status_code != 404 or count:
                 raise
+        else:
+            _require_users(count)
+            return
         info = await self.fetch_server_info()
         if info.major >= 10:
             logger.info(
@@ -299,7 +310,9 @@ class JiraServerClient:
         else:
             pages = self._users_by_offset(include_inactive)
         async for page in pages:
+            count += len(page)
             yield page
+        _require_users(count)
 
     async def _users_from_list(self, include_inactive: bool) -> AsyncIterator[Page]:
         cursor: str | None = None
@@ -353,26 +366,43 @@ class JiraServerClient:
                 yield fresh
 
     async def _users_by_prefix(self, include_inactive: bool) -> AsyncIterator[Page]:
-        """DC 10.0-10.2: every prefix query returns at most 100 users, so a full answer is
-        split into longer prefixes until each answer is below the cap."""
+        """DC 10.0-10.2: every query reaches at most 100 users, so a full answer is split
+        into longer name prefixes until each answer is below the cap. Jira matches prefixes
+        of username, display name and e-mail, so the union covers every user."""
         seen: set[str] = set()
-        pending: deque[str] = deque(USER_PREFIX_ALPHABET)
-        while pending:
-            prefix = pending.popleft()
-            users = await self.request_json(
-                "GET", "/user/search", params=self._user_search_params(prefix, include_inactive)
+        everyone = await self._search_users(".", include_inactive)
+        if len(everyone) < DC10_USER_SEARCH_CAP:
+            if everyone:
+                yield everyone
+            return
+        level = list(USER_PREFIX_ALPHABET)
+        while level:
+            answers = await asyncio.gather(
+                *(self._search_users(prefix, include_inactive) for prefix in level)
             )
-            if len(users) >= DC10_USER_SEARCH_CAP:
-                if len(prefix) >= MAX_USER_PREFIX_LENGTH:
-                    raise PartialResultError(
-                        f"More than {DC10_USER_SEARCH_CAP} users match the prefix {prefix!r}; "
-                        "this Jira version cannot list them all (upgrade to 10.3+ for /user/list)"
-                    )
-                pending.extend(prefix + char for char in USER_PREFIX_ALPHABET)
-            fresh = [u for u in users if u.get("key") not in seen]
-            seen.update(u.get("key", "") for u in fresh)
-            if fresh:
-                yield fresh
+            deeper: list[str] = []
+            for prefix, users in zip(level, answers, strict=True):
+                if len(users) >= DC10_USER_SEARCH_CAP:
+                    if len(prefix) >= MAX_USER_PREFIX_LENGTH:
+                        raise PartialResultError(
+                            f"More than {DC10_USER_SEARCH_CAP} users match the prefix "
+                            f"{prefix!r}; this Jira version cannot list them all (upgrade to "
+                            "10.3+ for /user/list)"
+                        )
+                    deeper.extend(prefix + char for char in USER_PREFIX_ALPHABET)
+                fresh = [u for u in users if u.get("key") not in seen]
+                seen.update(str(u.get("key", "")) for u in fresh)
+                if fresh:
+                    yield fresh
+            level = deeper
+
+    async def _search_users(self, query: str, include_inactive: bool) -> Page:
+        users = await self.request_json(
+            "GET", "/user/search", params=self._user_search_params(query, include_inactive)
+        )
+        if not isinstance(users, list):
+            raise JiraResponseError("GET /user/search did not return a list of users")
+        return users
 
     # ---- issues -------------------------------------------------------------------------
 
@@ -538,6 +568,15 @@ class JiraServerClient:
             if len(issues) < _effective_page_size(body, page_size):
                 return pages
             after_id = _issue_id(issues[-1])
+
+
+def _require_users(count: int) -> None:
+    if count == 0:
+        # The syncing user itself exists, so an empty answer is a missing permission.
+        raise JiraPermissionError(
+            "Jira returned no users: the user needs the 'Browse users and groups' global "
+            "permission to sync the user kind"
+        )
 
 
 def _describe_unknown_field(name: str, known: list[dict[str, Any]]) -> str:

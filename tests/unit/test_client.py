@@ -243,3 +243,32 @@ async def test_dc10_user_search_cap_is_split_by_prefix(jira: JiraServerClient) -
     keys = [u["key"] for page in await collect(jira.fetch_users()) for u in page]
     assert sorted(keys) == sorted(u["key"] for u in users)
     assert len(keys) == len(set(keys))
+
+
+@respx.mock
+async def test_no_visible_projects_is_a_permission_error(jira: JiraServerClient) -> None:
+    respx.get(f"{API}/project").respond(200, json=[], headers={"X-AUSERNAME": "bot"})
+    with pytest.raises(JiraPermissionError, match="Browse Projects"):
+        await collect(jira.fetch_projects())
+
+
+@respx.mock
+async def test_no_visible_users_is_a_permission_error(jira: JiraServerClient) -> None:
+    respx.get(f"{API}/user/list").respond(200, json={"values": [], "isLast": True})
+    with pytest.raises(JiraPermissionError, match="Browse users and groups"):
+        await collect(jira.fetch_users())
+
+
+@respx.mock
+async def test_user_list_failing_after_a_page_is_not_a_fallback(jira: JiraServerClient) -> None:
+    route = respx.get(f"{API}/user/list")
+    route.side_effect = [
+        httpx.Response(
+            200, json={"values": [{"key": "a", "active": True}], "isLast": False, "nextCursor": "1"}
+        ),
+        httpx.Response(404, json={"errorMessages": ["gone"]}),
+    ]
+    search = respx.get(f"{API}/user/search").respond(200, json=[])
+    with pytest.raises(JiraResponseError, match="404"):
+        await collect(jira.fetch_users())
+    assert search.call_count == 0
