@@ -33,9 +33,12 @@ from jira_server.errors import (
 from jira_server.jql import highest_id_query, keyset_query, strip_order_by
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
+from jira_server.sprints import sprint_field_ids
 from jira_server.transport import RateLimitThrottle, RetryingTransport, RetryPolicy
 
 API = "/rest/api/2"
+AGILE = "/rest/agile/1.0"
+AGILE_PAGE_SIZE = 50
 USER_AGENT = "jira-server-sync/0.1"
 # Jira < 10 lets `/user/search` page to everyone; DC 10.x caps it at 100 reachable users.
 USER_SEARCH_PAGE = 1000
@@ -403,6 +406,96 @@ class JiraServerClient:
         if not isinstance(users, list):
             raise JiraResponseError("GET /user/search did not return a list of users")
         return users
+
+    # ---- agile, versions, components -------------------------------------------------------
+
+    async def _agile_pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[Page]:
+        """startAt/isLast pages of the agile API; ``total`` is missing on older servers, so
+        the end is ``isLast`` (or, where even that is absent, a short or empty page)."""
+        start = 0
+        while True:
+            body = await self.request_json(
+                "GET", path, params={**params, "startAt": start, "maxResults": AGILE_PAGE_SIZE}
+            )
+            values = body.get("values") if isinstance(body, dict) else None
+            if not isinstance(values, list):
+                raise JiraResponseError(f"GET {path} did not return a page of values")
+            if values:
+                yield values
+            start += len(values)
+            page_size = int(body.get("maxResults") or AGILE_PAGE_SIZE)
+            if not values or body.get("isLast") is True:
+                return
+            if "isLast" not in body and len(values) < page_size:
+                return
+
+    async def fetch_boards(self, *, board_type: str | None = None) -> AsyncIterator[Page]:
+        params = {"type": board_type} if board_type else {}
+        async for page in self._agile_pages(f"{AGILE}/board", params):
+            yield page
+
+    async def fetch_sprints(
+        self, *, states: Sequence[str] = (), board_type: str | None = None
+    ) -> AsyncIterator[Page]:
+        """Sprints of every scrum board (a sprint shared by several boards once); kanban
+        boards have no sprints and answer 400, so they are not asked."""
+        seen: set[int] = set()
+        params = {"state": ",".join(states)} if states else {}
+        async for boards in self.fetch_boards(board_type=board_type):
+            for board in boards:
+                if board.get("type") not in (None, "scrum"):
+                    continue
+                async for page in self._agile_pages(f"{AGILE}/board/{board['id']}/sprint", params):
+                    fresh = [s for s in page if int(s["id"]) not in seen]
+                    seen.update(int(s["id"]) for s in fresh)
+                    for sprint in fresh:
+                        sprint.setdefault("originBoardId", board["id"])
+                    if fresh:
+                        yield fresh
+
+    async def _visible_project_keys(self) -> list[str]:
+        projects = await self.request_json("GET", "/project")
+        if not isinstance(projects, list) or not projects:
+            raise JiraPermissionError(
+                "Jira returned no projects: the user needs the 'Browse Projects' permission"
+            )
+        return [str(p["key"]) for p in projects]
+
+    async def _per_project(self, suffix: str) -> AsyncIterator[Page]:
+        """``/project/{key}/<suffix>`` for every visible project, a few projects at a time,
+        each item tagged with ``__projectKey`` (versions only carry a projectId)."""
+        keys = await self._visible_project_keys()
+        step = self.settings.max_concurrent_requests
+        for first in range(0, len(keys), step):
+            batch = keys[first : first + step]
+            answers = await asyncio.gather(
+                *(self.request_json("GET", f"/project/{key}/{suffix}") for key in batch)
+            )
+            for key, items in zip(batch, answers, strict=True):
+                if not isinstance(items, list):
+                    raise JiraResponseError(f"GET /project/{key}/{suffix} did not return a list")
+                if items:
+                    yield [{**item, "__projectKey": key} for item in items]
+
+    async def fetch_versions(
+        self, *, include_released: bool = True, include_archived: bool = False
+    ) -> AsyncIterator[Page]:
+        async for page in self._per_project("versions"):
+            kept = [
+                v
+                for v in page
+                if (include_released or not v.get("released"))
+                and (include_archived or not v.get("archived"))
+            ]
+            if kept:
+                yield kept
+
+    async def fetch_components(self) -> AsyncIterator[Page]:
+        async for page in self._per_project("components"):
+            yield page
+
+    async def sprint_field_ids(self) -> list[str]:
+        return sprint_field_ids(await self.fetch_fields())
 
     # ---- issues -------------------------------------------------------------------------
 

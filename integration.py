@@ -16,7 +16,8 @@ from pydantic.v1 import Field
 
 from jira_server import outcome
 from jira_server.errors import SettingsError
-from jira_server.fields import requested_fields
+from jira_server.fields import mapping_expressions, requested_fields
+from jira_server.issue_enrichment import reads_sprints
 from jira_server.settings import JiraSettings, load_settings
 
 # What upstream Port users expect: open issues plus anything touched in the last week.
@@ -65,6 +66,32 @@ class IssueSelector(Selector):
     )
 
 
+class BoardSelector(Selector):
+    board_type: str | None = Field(
+        default=None,
+        alias="boardType",
+        title="Board type",
+        description="Only boards of this type: scrum or kanban (default: all)",
+    )
+
+
+class SprintSelector(Selector):
+    state: str = Field(
+        default="active,future",
+        title="States",
+        description="Comma-separated sprint states to sync: active, future, closed",
+    )
+
+
+class VersionSelector(Selector):
+    include_released: bool = Field(
+        default=True, alias="includeReleased", title="Include released versions"
+    )
+    include_archived: bool = Field(
+        default=False, alias="includeArchived", title="Include archived versions"
+    )
+
+
 class ProjectResourceConfig(ResourceConfig):
     kind: Literal["project"]
     selector: ProjectSelector
@@ -88,11 +115,42 @@ class IssueResourceConfig(ResourceConfig):
             self.port.items_to_parse,
         )
 
+    def reads_sprints(self) -> bool:
+        return reads_sprints(mapping_expressions(self.port.entity.mappings.dict()))
+
+
+class BoardResourceConfig(ResourceConfig):
+    kind: Literal["board"]
+    selector: BoardSelector
+
+
+class SprintResourceConfig(ResourceConfig):
+    kind: Literal["sprint"]
+    selector: SprintSelector
+
+
+class VersionResourceConfig(ResourceConfig):
+    kind: Literal["version"]
+    selector: VersionSelector
+
+
+class ComponentResourceConfig(ResourceConfig):
+    kind: Literal["component"]
+
+
+JiraResourceConfig = (
+    ProjectResourceConfig
+    | UserResourceConfig
+    | IssueResourceConfig
+    | BoardResourceConfig
+    | SprintResourceConfig
+    | VersionResourceConfig
+    | ComponentResourceConfig
+)
+
 
 class JiraServerPortAppConfig(PortAppConfig):
-    resources: list[ProjectResourceConfig | UserResourceConfig | IssueResourceConfig] = Field(  # type: ignore[assignment]
-        default_factory=list
-    )
+    resources: list[JiraResourceConfig] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 class JiraServerIntegration(BaseIntegration):

@@ -10,11 +10,19 @@ from port_ocean.context.event import event
 from port_ocean.context.ocean import ocean
 from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE
 
-from integration import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
+from integration import (
+    BoardResourceConfig,
+    IssueResourceConfig,
+    ProjectResourceConfig,
+    SprintResourceConfig,
+    UserResourceConfig,
+    VersionResourceConfig,
+)
 from jira_server import outcome
 from jira_server.client_provider import get_client
 from jira_server.connection_check import run_connection_check
 from jira_server.fields import split_csv
+from jira_server.issue_enrichment import add_sprints
 from jira_server.preflight import preflight
 
 
@@ -58,12 +66,50 @@ async def resync_users(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
 @ocean.on_resync("issue")
 async def resync_issues(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
     resource = cast(IssueResourceConfig, event.resource_config)
+    client = get_client()
     fields = resource.jira_fields()
+    enrich_sprints = resource.reads_sprints()
+    sprint_fields = await client.sprint_field_ids() if enrich_sprints else []
+    if "*all" not in fields:
+        fields = [*fields, *(f for f in sprint_fields if f not in fields)]
     logger.info(f"Issue resync: jql={resource.selector.jql!r} fields={fields}")
-    pages = get_client().fetch_issues(
+    pages = client.fetch_issues(
         resource.selector.jql, fields=fields, expand=split_csv(resource.selector.expand)
     )
     async for page in _guarded(kind, pages):
+        if enrich_sprints:
+            add_sprints(page, sprint_fields)
+        yield page
+
+
+@ocean.on_resync("board")
+async def resync_boards(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = cast(BoardResourceConfig, event.resource_config).selector
+    async for page in _guarded(kind, get_client().fetch_boards(board_type=selector.board_type)):
+        yield page
+
+
+@ocean.on_resync("sprint")
+async def resync_sprints(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = cast(SprintResourceConfig, event.resource_config).selector
+    pages = get_client().fetch_sprints(states=split_csv(selector.state))
+    async for page in _guarded(kind, pages):
+        yield page
+
+
+@ocean.on_resync("version")
+async def resync_versions(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = cast(VersionResourceConfig, event.resource_config).selector
+    pages = get_client().fetch_versions(
+        include_released=selector.include_released, include_archived=selector.include_archived
+    )
+    async for page in _guarded(kind, pages):
+        yield page
+
+
+@ocean.on_resync("component")
+async def resync_components(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    async for page in _guarded(kind, get_client().fetch_components()):
         yield page
 
 

@@ -17,15 +17,16 @@ _FIELD_INDEX = re.compile(r"\.fields\??\s*\[\s*\"([^\"]+)\"\s*\]")
 _ANY_FIELDS = re.compile(r"\.fields\b\??")
 
 
-def _strings(value: Any) -> Iterable[str]:
+def mapping_expressions(value: Any) -> Iterable[str]:
+    """Every JQ expression string in a (nested) mappings structure."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from mapping_expressions(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _strings(item)
+            yield from mapping_expressions(item)
 
 
 def fields_read_by(expressions: Iterable[str]) -> list[str] | None:
@@ -61,5 +62,5 @@ def requested_fields(
 
 def fields_for_resource(mappings: Any, *extra_expressions: str | None) -> list[str] | None:
     """Fields read by a resource's entity mappings plus selector/itemsToParse expressions."""
-    expressions = [*_strings(mappings), *(e for e in extra_expressions if e)]
+    expressions = [*mapping_expressions(mappings), *(e for e in extra_expressions if e)]
     return fields_read_by(expressions)

@@ -76,6 +76,9 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "reporter": "bob.legacy",
             "parentIssue": None,
             "subtasks": ["CORE-2", "CORE-3"],
+            # Parsed from Jira 9's legacy Sprint@...[..] strings in the sprint field.
+            "sprints": ["6", "7"],
+            "fixVersions": ["20001", "20002"],
         },
     }
     assert issues["CORE-3"]["properties"]["resolutionDate"] == "2025-05-01T12:00:00.000-07:00"
@@ -85,6 +88,8 @@ async def test_default_mapping_pushes_exact_entities() -> None:
         "reporter": "JIRAUSER10100",
         "parentIssue": "CORE-1",
         "subtasks": [],
+        "sprints": ["7"],  # from a JSON sprint object
+        "fixVersions": [],
     }
     assert issues["CORE-2"]["properties"]["priority"] is None
     assert issues["CORE-2"]["relations"]["assignee"] is None
@@ -198,6 +203,7 @@ async def test_fields_are_derived_from_the_mappings() -> None:
         "components",
         "created",
         "customfield_10002",
+        "fixVersions",
         "issuetype",
         "labels",
         "parent",
@@ -209,6 +215,7 @@ async def test_fields_are_derived_from_the_mappings() -> None:
         "subtasks",
         "summary",
         "updated",
+        "customfield_10104",  # the sprint field, found in /field, for .__sprints
     ]
 
 
@@ -222,3 +229,97 @@ async def test_mapping_that_reads_whole_fields_object_asks_for_all() -> None:
         result = await harness.trigger_resync()
     assert result.errors == []
     assert jira.searches[0]["fields"] == ["*all"]
+
+
+async def test_agile_kinds_versions_and_components() -> None:
+    jira = jira_mock.sample_jira()
+    jira.agile_page = 1  # several startAt pages without a "total"
+    transport = jira.transport()
+    async with booted(transport) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors == []
+    boards = by_blueprint(result.upserted_entities, "jiraServerBoard")
+    assert boards == {
+        "4": {
+            "identifier": "4",
+            "blueprint": "jiraServerBoard",
+            "title": "CORE board",
+            "properties": {
+                "url": "http://jira.example.test/secure/RapidBoard.jspa?rapidView=4",
+                "type": "scrum",
+            },
+            "relations": {"project": "CORE"},
+        },
+        "5": {
+            "identifier": "5",
+            "blueprint": "jiraServerBoard",
+            "title": "Support",
+            "properties": {
+                "url": "http://jira.example.test/secure/RapidBoard.jspa?rapidView=5",
+                "type": "kanban",
+            },
+            "relations": {"project": None},
+        },
+    }
+    sprints = by_blueprint(result.upserted_entities, "jiraServerSprint")
+    assert set(sprints) == {"7", "8"}  # default selector: active,future
+    assert sprints["7"] == {
+        "identifier": "7",
+        "blueprint": "jiraServerSprint",
+        "title": "Sprint 7, the big one",
+        "properties": {
+            "state": "active",
+            "goal": "Ship it, then rest",
+            "startDate": "2025-04-01T09:00:00.000+02:00",
+            "endDate": "2025-04-15T09:00:00.000+02:00",
+            "completeDate": None,
+        },
+        "relations": {"board": "4"},
+    }
+    # The kanban board is never asked for sprints (Jira answers 400 there).
+    sprint_paths = {c.request.url.path for c in transport.calls if "/sprint" in c.request.url.path}
+    assert sprint_paths == {"/rest/agile/1.0/board/4/sprint"}
+
+    versions = by_blueprint(result.upserted_entities, "jiraServerVersion")
+    assert versions["20001"] == {
+        "identifier": "20001",
+        "blueprint": "jiraServerVersion",
+        "title": "CORE 1.0",
+        "properties": {
+            "description": "Release 1.0",
+            "released": True,
+            "archived": False,
+            "startDate": None,
+            "releaseDate": "2025-03-31",
+            "overdue": False,
+            "url": "http://jira.example.test/projects/CORE/versions/20001",
+        },
+        "relations": {"project": "CORE"},
+    }
+    components = by_blueprint(result.upserted_entities, "jiraServerComponent")
+    assert components == {
+        "30001": {
+            "identifier": "30001",
+            "blueprint": "jiraServerComponent",
+            "title": "CORE api",
+            "properties": {"description": "The api component", "assigneeType": "PROJECT_DEFAULT"},
+            "relations": {"project": "CORE", "lead": "JIRAUSER10100"},
+        }
+    }
+
+
+async def test_sprint_selector_states_reach_jira() -> None:
+    jira = jira_mock.sample_jira()
+    mapping = default_mapping()
+    resource(mapping, "sprint")["selector"]["state"] = "closed"
+    transport = jira.transport()
+    async with booted(transport, mapping=mapping) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors == []
+    assert set(by_blueprint(result.upserted_entities, "jiraServerSprint")) == {"6"}
+    states = {
+        c.request.url.params.get("state")
+        for c in transport.calls
+        if c.request.url.path.endswith("/sprint")
+    }
+    assert states == {"closed"}

@@ -35,9 +35,22 @@ SYSTEM_FIELDS = [
         ("project", "Project"),
         ("subtasks", "Sub-Tasks"),
         ("description", "Description"),
+        ("fixVersions", "Fix Version/s"),
     ]
 ] + [
-    {"id": "customfield_10002", "key": "customfield_10002", "name": "Story Points", "custom": True}
+    {"id": "customfield_10002", "key": "customfield_10002", "name": "Story Points", "custom": True},
+    {
+        "id": shapes.SPRINT_FIELD,
+        "key": shapes.SPRINT_FIELD,
+        "name": "Sprint",
+        "custom": True,
+        "schema": {
+            "type": "array",
+            "items": "string",
+            "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+            "customId": 10104,
+        },
+    },
 ]
 
 
@@ -52,6 +65,11 @@ class JiraMock:
     user_search_cap: int = 1000
     user_list_page: int = 2000
     fields: list[dict[str, Any]] = field(default_factory=lambda: list(SYSTEM_FIELDS))
+    boards: list[dict[str, Any]] = field(default_factory=list)
+    sprints: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    components: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    agile_page: int = 50
     searches: list[dict[str, Any]] = field(default_factory=list)
     counts: list[dict[str, Any]] = field(default_factory=list)
     # Fault hooks: the n-th page request (1-based) answers 500; any JQL containing this
@@ -66,6 +84,11 @@ class JiraMock:
         transport.add_route("GET", f"{api}/myself", self._myself)
         transport.add_route("GET", f"{api}/serverInfo", self._server_info)
         transport.add_route("GET", re.compile(rf"{api}/project(\?|$)"), self._projects)
+        transport.add_route(
+            "GET", re.compile(rf"{api}/project/[^/]+/(versions|components)"), self._per_project
+        )
+        transport.add_route("GET", re.compile(r"/rest/agile/1.0/board/\d+/sprint"), self._sprints)
+        transport.add_route("GET", re.compile(r"/rest/agile/1.0/board(\?|$)"), self._boards)
         transport.add_route("GET", f"{api}/user/list", self._user_list)
         transport.add_route("GET", f"{api}/user/search", self._user_search)
         transport.add_route("POST", f"{api}/search", self._search)
@@ -112,6 +135,44 @@ class JiraMock:
                     body[extra] = project[extra]
             bodies.append(body)
         return {"json": bodies}
+
+    def _per_project(self, request: httpx.Request) -> dict[str, Any]:
+        _, key, what = request.url.path.rsplit("/", 2)
+        table = self.versions if what == "versions" else self.components
+        return {"json": table.get(key, [])}
+
+    def _agile_page(self, request: httpx.Request, values: list[dict[str, Any]]) -> dict[str, Any]:
+        start = int(request.url.params.get("startAt", 0))
+        size = min(int(request.url.params.get("maxResults", 50)), self.agile_page)
+        page = values[start : start + size]
+        # Like Jira Software Server before JSWSERVER-21082: no "total".
+        return {
+            "json": {
+                "maxResults": size,
+                "startAt": start,
+                "isLast": start + size >= len(values),
+                "values": page,
+            }
+        }
+
+    def _boards(self, request: httpx.Request) -> dict[str, Any]:
+        board_type = request.url.params.get("type")
+        chosen = [b for b in self.boards if board_type in (None, b["type"])]
+        return self._agile_page(request, chosen)
+
+    def _sprints(self, request: httpx.Request) -> dict[str, Any]:
+        board_id = int(request.url.path.split("/")[-2])
+        board = next(b for b in self.boards if b["id"] == board_id)
+        if board["type"] != "scrum":
+            return {
+                "status_code": 400,
+                "json": {"errorMessages": ["The board does not support sprints"], "errors": {}},
+            }
+        states = request.url.params.get("state", "").split(",")
+        chosen = [
+            s for s in self.sprints.get(board_id, []) if not states[0] or s["state"] in states
+        ]
+        return self._agile_page(request, chosen)
 
     def _user_list(self, request: httpx.Request) -> dict[str, Any]:
         if not self.has_user_list:
@@ -250,8 +311,26 @@ def sample_jira() -> JiraMock:
         shapes.issue(10030 + n, f"OLD-{n}", f"Old issue {n}", project_body=old, reporter=bob)
         for n in range(1, 4)
     ]
+    scrum = shapes.board(4, "CORE board", "scrum", core)
+    kanban = shapes.board(5, "Support", "kanban", None)
+    sprint_active = shapes.sprint(7, "Sprint 7, the big one", "active", 4)
+    sprint_future = shapes.sprint(8, "Sprint 8", "future", 4)
+    sprint_closed = shapes.sprint(6, "Sprint 6", "closed", 4)
+    v1 = shapes.version(20001, "1.0", core, released=True)
+    v2 = shapes.version(20002, "2.0", core)
+    # Jira 9 writes the sprint field as Java toString text; newer servers as JSON objects.
+    parent["fields"][shapes.SPRINT_FIELD] = [
+        shapes.legacy_sprint_text(sprint_closed),
+        shapes.legacy_sprint_text(sprint_active),
+    ]
+    subtask_b["fields"][shapes.SPRINT_FIELD] = [sprint_active]
+    parent["fields"]["fixVersions"] = [v1, v2]
     return JiraMock(
         projects=[core, old],
         users=[alice, bob, carol],
         issues=[parent, subtask_a, subtask_b, *others],
+        boards=[scrum, kanban],
+        sprints={4: [sprint_closed, sprint_active, sprint_future]},
+        versions={"CORE": [v1, v2], "OLD": []},
+        components={"CORE": [shapes.component(30001, "api", core, lead=alice)], "OLD": []},
     )

@@ -160,3 +160,96 @@ def issue_ref(body: dict[str, Any]) -> dict[str, Any]:
             "issuetype": fields["issuetype"],
         },
     }
+
+
+SPRINT_FIELD = "customfield_10104"
+
+
+def board(
+    board_id: int, name: str, board_type: str, project_body: dict[str, Any] | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": board_id,
+        "self": f"{BASE}/rest/agile/1.0/board/{board_id}",
+        "name": name,
+        "type": board_type,
+    }
+    if project_body is not None:
+        body["location"] = {
+            "projectId": int(project_body["id"]),
+            "displayName": f"{project_body['name']} ({project_body['key']})",
+            "projectName": project_body["name"],
+            "projectKey": project_body["key"],
+            "projectTypeKey": "software",
+            "name": f"{project_body['name']} ({project_body['key']})",
+        }
+    return body
+
+
+def sprint(sprint_id: int, name: str, state: str, board_id: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": sprint_id,
+        "self": f"{BASE}/rest/agile/1.0/sprint/{sprint_id}",
+        "state": state,
+        "name": name,
+        "originBoardId": board_id,
+        "goal": "Ship it, then rest" if state == "active" else "",
+    }
+    if state != "future":
+        body["startDate"] = "2025-04-01T09:00:00.000+02:00"
+        body["endDate"] = "2025-04-15T09:00:00.000+02:00"
+    if state == "closed":
+        body["completeDate"] = "2025-04-15T17:30:00.000+02:00"
+    return body
+
+
+def legacy_sprint_text(body: dict[str, Any]) -> str:
+    """The Java toString Jira 8.x/9.x put in the sprint custom field."""
+
+    def value(key: str) -> str:
+        found = body.get(key)
+        return "<null>" if found is None else str(found)
+
+    return (
+        "com.atlassian.greenhopper.service.sprint.Sprint@1c3ef2b"
+        f"[id={body['id']},rapidViewId={body['originBoardId']},state={body['state'].upper()},"
+        f"name={body['name']},startDate={value('startDate')},endDate={value('endDate')},"
+        f"completeDate={value('completeDate')},activatedDate=<null>,sequence={body['id']},"
+        f"goal={body.get('goal') or ''},autoStartStop=false,synced=false]"
+    )
+
+
+def version(
+    version_id: int, name: str, project_body: dict[str, Any], *, released: bool = False
+) -> dict[str, Any]:
+    return {
+        "self": f"{BASE}/rest/api/2/version/{version_id}",
+        "id": str(version_id),
+        "description": f"Release {name}",
+        "name": name,
+        "archived": False,
+        "released": released,
+        "releaseDate": "2025-03-31",
+        "overdue": False,
+        "userReleaseDate": "31/Mar/25",
+        "projectId": int(project_body["id"]),
+    }
+
+
+def component(
+    component_id: int, name: str, project_body: dict[str, Any], *, lead: dict[str, Any] | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "self": f"{BASE}/rest/api/2/component/{component_id}",
+        "id": str(component_id),
+        "name": name,
+        "description": f"The {name} component",
+        "assigneeType": "PROJECT_DEFAULT",
+        "realAssigneeType": "PROJECT_DEFAULT",
+        "isAssigneeTypeValid": False,
+        "project": project_body["key"],
+        "projectId": int(project_body["id"]),
+    }
+    if lead is not None:
+        body["lead"] = lead
+    return body

@@ -1,0 +1,30 @@
+"""Keys the client adds to raw issues for the mappings, under a ``__`` prefix so they
+never collide with Jira's own fields.
+
+``__sprints``: the issue's sprints, parsed from the sprint custom field whatever its id and
+form (JSON objects or the legacy ``Sprint@...[id=..]`` strings), e.g. for an issue → sprint
+relation ``.__sprints | map(.id | tostring)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from jira_server.sprints import parse_sprint_value
+
+SPRINTS_KEY = "__sprints"
+_READS_SPRINTS = re.compile(r"\.__sprints\b")
+
+
+def reads_sprints(expressions: Iterable[str]) -> bool:
+    return any(_READS_SPRINTS.search(expression) for expression in expressions)
+
+
+def add_sprints(issues: list[dict[str, Any]], sprint_fields: list[str]) -> None:
+    for issue in issues:
+        fields = issue.get("fields") or {}
+        issue[SPRINTS_KEY] = [
+            sprint for field in sprint_fields for sprint in parse_sprint_value(fields.get(field))
+        ]
