@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jira_server.sprints import parse_legacy_sprint, parse_sprint_value, sprint_field_ids
 
 LEGACY = (
@@ -57,7 +59,7 @@ def test_null_and_single_values() -> None:
 
 
 def test_sprint_field_found_by_schema_not_name() -> None:
-    fields = [
+    fields: list[dict[str, Any]] = [
         {
             "id": "customfield_10104",
             "name": "Sprint",
