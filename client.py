@@ -15,7 +15,9 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from loguru import logger
@@ -253,6 +255,26 @@ class JiraServerClient:
                 base_url=str(body.get("baseUrl", self.settings.host)),
             )
         return self._server_info
+
+    async def user_time_zone(self) -> tzinfo:
+        """The zone Jira reads absolute JQL dates in: the user's profile zone (``/myself``),
+        else the offset of the server's clock, else UTC."""
+        myself = await self.fetch_myself()
+        name = myself.get("timeZone")
+        if isinstance(name, str) and name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                logger.warning(f"Unknown time zone {name!r} in /myself; using the server's")
+        server_time = (await self.request_json("GET", "/serverInfo")).get("serverTime")
+        if isinstance(server_time, str):
+            try:
+                offset = datetime.strptime(server_time, "%Y-%m-%dT%H:%M:%S.%f%z").utcoffset()
+            except ValueError:
+                offset = None
+            if offset is not None:
+                return timezone(offset)
+        return UTC
 
     async def fetch_myself(self) -> dict[str, Any]:
         """Proves the credentials: anonymous access and wrong credentials both fail here."""

@@ -1,9 +1,12 @@
 """The integration class and its typed port app config (a selector per kind)."""
 
 import sys
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 from loguru import logger
+from port_ocean.clients.port.types import UserAgentType
+from port_ocean.context.event import TriggerType, event_context
 from port_ocean.context.ocean import PortOceanContext
 from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
 from port_ocean.core.handlers.port_app_config.models import (
@@ -14,11 +17,15 @@ from port_ocean.core.handlers.port_app_config.models import (
 from port_ocean.core.integrations.base import BaseIntegration
 from pydantic.v1 import Field
 
-from jira_server import outcome
+from jira_server import outcome, sync_mode
 from jira_server.errors import SettingsError
 from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.issue_enrichment import reads_sprints
 from jira_server.settings import JiraSettings, load_settings
+from jira_server.sync_mode import IncrementalResource, Mode, SyncState
+
+# Only used by the framework when no cursor exists, which our policy turns into a full sync.
+INCREMENTAL_SEED_SECONDS = 3600
 
 # What upstream Port users expect: open issues plus anything touched in the last week.
 DEFAULT_ISSUE_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
@@ -63,6 +70,28 @@ class IssueSelector(Selector):
     )
     expand: str | None = Field(
         default=None, title="Expand", description="Comma-separated expansions, e.g. changelog"
+    )
+    incremental: bool = Field(
+        default=False,
+        title="Incremental",
+        description=(
+            "Between full syncs, fetch only issues updated since the last successful sync "
+            "(upserts only; deletions are caught by the next full sync)"
+        ),
+    )
+    full_sync_every: int = Field(
+        default=24,
+        alias="fullSyncEvery",
+        ge=1,
+        title="Full sync every N runs",
+        description="With incremental: every Nth run is a full, reconciling sync",
+    )
+    incremental_overlap_minutes: int = Field(
+        default=10,
+        alias="incrementalOverlapMinutes",
+        ge=1,
+        title="Overlap (minutes)",
+        description="How far before the last sync's start an incremental run looks back",
     )
 
 
@@ -166,17 +195,113 @@ class JiraServerIntegration(BaseIntegration):
                 "can be intercepted. Prefer caBundle for an internal CA"
             )
 
-    async def sync_raw_all(self, *args: Any, **kwargs: Any) -> bool:
+    async def sync_raw_all(
+        self,
+        _: dict[Any, Any] | None = None,
+        trigger_type: TriggerType = "machine",
+        user_agent_type: UserAgentType = UserAgentType.exporter,
+        silent: bool = True,
+    ) -> bool:
+        """Every resync goes through here: choose full or incremental, run it, record the
+        state, and make a failed ONCE run exit non-zero (the framework exits 0)."""
         outcome.reset()
+        resources = await self._incremental_resources()
+        decision = await sync_mode.decide(
+            SyncState(self.context.port_client),
+            resources,
+            requested_full=self._full_sync_requested(_ is not None, trigger_type),
+        )
+        if resources:
+            logger.info(f"Running a {decision.mode} sync: {decision.reason}")
         succeeded = False
         try:
-            succeeded = bool(await super().sync_raw_all(*args, **kwargs))
+            if decision.mode is Mode.INCREMENTAL:
+                succeeded = await self._incremental_run(resources, trigger_type, user_agent_type)
+            else:
+                succeeded = await self._full_run(
+                    resources, _, trigger_type, user_agent_type, silent
+                )
         finally:
             if not succeeded:
                 logger.error(f"Resync failed, catalog left as it was: {outcome.summary()}")
                 if self.context.config.event_listener.type == "ONCE":
                     outcome.exit_with_code_at_shutdown(outcome.EXIT_RESYNC_FAILED)
         return succeeded
+
+    async def sync_incremental(
+        self,
+        interval_seconds: int,
+        trigger_type: TriggerType = "machine",
+        user_agent_type: UserAgentType = UserAgentType.exporter,
+    ) -> None:
+        """The framework's own incremental entry (ONCE with
+        OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED) follows the same policy, so a missing
+        cursor or a due full sync still reconciles."""
+        await self.sync_raw_all(None, trigger_type, user_agent_type)
+
+    def _full_sync_requested(self, by_listener: bool, trigger_type: TriggerType) -> str | None:
+        if self.settings.full_sync:
+            return "fullSync is set in the integration settings"
+        if trigger_type != "machine":
+            return f"a full sync was requested ({trigger_type})"
+        if by_listener and self.context.config.event_listener.type != "ONCE":
+            return (
+                "the event listener asked for it (start-up, a resync request or a mapping change)"
+            )
+        return None
+
+    async def _incremental_resources(self) -> list[IncrementalResource]:
+        # get_port_app_config needs an event; a type of our own aborts no running resync.
+        async with event_context("sync_planning", trigger_type="machine"):
+            config = await self.port_app_config_handler.get_port_app_config(use_cache=False)
+        # By kind and attribute, not isinstance: see jira_server.preflight.
+        return [
+            IncrementalResource(
+                "issue", index, cast(IssueSelector, resource.selector).full_sync_every
+            )
+            for index, resource in enumerate(config.resources)
+            if resource.kind == "issue" and getattr(resource.selector, "incremental", False)
+        ]
+
+    async def _full_run(
+        self,
+        resources: list[IncrementalResource],
+        listener_args: dict[Any, Any] | None,
+        trigger_type: TriggerType,
+        user_agent_type: UserAgentType,
+        silent: bool,
+    ) -> bool:
+        started_at = datetime.now(UTC)
+        succeeded = bool(
+            await super().sync_raw_all(listener_args, trigger_type, user_agent_type, silent)
+        )
+        if succeeded:
+            state = SyncState(self.context.port_client)
+            for resource in resources:
+                try:
+                    await state.record_full(resource, started_at)
+                except Exception as exc:  # the next run is then full again: safe
+                    logger.warning(f"Could not record the full sync for incremental runs: {exc}")
+        return succeeded
+
+    async def _incremental_run(
+        self,
+        resources: list[IncrementalResource],
+        trigger_type: TriggerType,
+        user_agent_type: UserAgentType,
+    ) -> bool:
+        # The framework swallows failures here and keeps the old cursor; our handlers record
+        # them in `outcome`, which is how the run's result is known.
+        await super().sync_incremental(
+            INCREMENTAL_SEED_SECONDS, trigger_type=trigger_type, user_agent_type=user_agent_type
+        )
+        if outcome.failures():
+            return False
+        state = SyncState(self.context.port_client)
+        for resource in resources:
+            runs = await state.runs_since_full(resource) or 0
+            await state.record_incremental(resource, runs + 1)
+        return True
 
 
 def load_settings_or_exit(raw: dict[str, Any]) -> JiraSettings:

@@ -74,6 +74,7 @@ class JiraSettings:
     request_timeout: float = 60.0
     max_retries: int = 6
     webhook_secret: str | None = field(default=None, repr=False)
+    full_sync: bool = False
 
     @property
     def secrets(self) -> list[str]:
@@ -228,6 +229,7 @@ def load_settings(raw: Mapping[str, Any]) -> JiraSettings:
         request_timeout=float(_int(raw, "request_timeout", "requestTimeout", 60, 1, 3600)),
         max_retries=_int(raw, "max_retries", "maxRetries", 6, 0, 20),
         webhook_secret=_text(raw, "webhook_secret"),
+        full_sync=_bool(raw, "full_sync", "fullSync", False),
     )
     if ca_bundle:
         try:

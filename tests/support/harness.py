@@ -66,3 +66,31 @@ async def booted(
         await harness.shutdown()
         client_provider.transport_factory = previous
         client_provider.reset()
+
+
+class CursorStore:
+    """The catalog's incremental-cursor API (``/v1/integration/{id}/cursor``), which the
+    harness's Port mock lacks: an in-memory dict keyed by (kind, index)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, int], str] = {}
+        self.corrupt = False
+
+    def install(self, harness: IntegrationTestHarness) -> None:
+        from port_ocean.integration_testing.transport import Route
+
+        route = Route(None, "/cursor", self._handle)
+        # Ahead of the mock's generic /v1/integration route, which would swallow it.
+        harness.port_mock.transport._routes.insert(0, route)
+
+    def _handle(self, request: httpx.Request) -> dict[str, Any]:
+        key = (request.url.params["kind"], int(request.url.params["index"]))
+        if request.method == "GET":
+            if self.corrupt:
+                return {"json": {"ok": True, "cursor": {"primary": "not-a-date"}}}
+            value = self.values.get(key)
+            return {"json": {"ok": True, "cursor": {"primary": value} if value else None}}
+        import json
+
+        self.values[key] = json.loads(request.content)["primary"]
+        return {"json": {"ok": True}}
