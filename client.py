@@ -45,7 +45,8 @@ USER_AGENT = "jira-server-sync/0.1"
 # Jira < 10 lets `/user/search` page to everyone; DC 10.x caps it at 100 reachable users.
 USER_SEARCH_PAGE = 1000
 DC10_USER_SEARCH_CAP = 100
-USER_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789._-@"
+# Not ".", "_" or "%": Data Center treats them as "everyone" (capped at 100 again).
+USER_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-@"
 MAX_USER_PREFIX_LENGTH = 6
 # Aim each id-range partition at 90% of a page so most partitions take a single request.
 PARTITION_FILL = 0.9

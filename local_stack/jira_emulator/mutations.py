@@ -1,0 +1,127 @@
+"""Control-API mutation ops: change the data between (or during) a client's requests.
+
+Ops (each a JSON object with ``op``); issue-selecting ops take ``keys`` (keys or ids) or
+``jql`` (+ optional ``count`` and ``pick`` = first | last: lowest or highest ids first):
+
+* ``create``: ``project``, ``count``, optional ``summary``, ``type``, ``status``,
+  ``assignee``, ``parent``
+* ``update``: optional ``summary``, ``status``, ``assignee`` (null unassigns), ``priority``,
+  ``labels``; always bumps ``updated``
+* ``transition``: ``status`` (sets or clears the resolution like a workflow would)
+* ``delete`` (sub-tasks go with their parent), ``rerank`` with ``to`` = top | bottom
+* ``set_hidden_projects``: ``projects``; ``archive_project``: ``project``, ``archived``
+* ``set_user_active``: ``username``, ``active``
+
+Each call bumps the data version once, which invalidates every cached query result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from local_stack.jira_emulator.query import Viewer
+from local_stack.jira_emulator.store import MutationError
+
+if TYPE_CHECKING:
+    from local_stack.jira_emulator.state import EmulatorState
+
+ISSUE_OPS = {"update", "transition", "delete", "rerank"}
+
+
+def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
+    store = state.store
+    if "keys" in op:
+        keys = op["keys"]
+        if not isinstance(keys, list):
+            raise MutationError("'keys' must be a list")
+        positions = []
+        for key in keys:
+            found = store.issue_by_key_or_id(str(key))
+            if found is None:
+                raise MutationError(f"no issue {key!r}")
+            positions.append(found[0])
+        return positions
+    if "jql" in op:
+        viewer = Viewer(0, frozenset(p.idx for p in store.projects))
+        compiled = state.engine.compile(str(op["jql"]), viewer, state.clock, state.config.now_ms())
+        compiled = dataclasses.replace(compiled, order=(("id", False),))
+        _, positions = state.engine.page(compiled, viewer, 0, len(store.issues) + 1)
+        count = op.get("count")
+        if isinstance(count, int):
+            positions = positions[-count:] if op.get("pick") == "last" else positions[:count]
+        return positions
+    raise MutationError(f"op {op.get('op')!r} needs 'keys' or 'jql'")
+
+
+def _author(state: EmulatorState) -> int:
+    user = state.store.find_user(state.config.accounts[0].username)
+    return 0 if user is None else user.idx
+
+
+def apply_ops(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        return _apply(state, ops)
+    finally:
+        # Even a failing batch may have changed something: cached results must go.
+        state.store.bump()
+
+
+def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    store = state.store
+    results: list[dict[str, Any]] = []
+    for op in ops:
+        if not isinstance(op, dict):
+            raise MutationError("each op must be an object")
+        kind = op.get("op")
+        author = _author(state)
+        if kind == "create":
+            created = store.create_issues(
+                str(op.get("project", "")),
+                int(op.get("count", 1)),
+                summary=op.get("summary"),
+                type_name=op.get("type"),
+                status_name=op.get("status"),
+                assignee=op.get("assignee"),
+                parent_key=op.get("parent"),
+                author=author,
+            )
+            results.append(
+                {"op": kind, "created": [{"id": str(c.id), "key": c.key} for c in created]}
+            )
+        elif kind in ("update", "transition"):
+            if kind == "transition" and not op.get("status"):
+                raise MutationError("transition needs 'status'")
+            positions = _select(state, op)
+            touched = store.update(
+                positions,
+                summary=op.get("summary"),
+                status_name=op.get("status"),
+                assignee=op.get("assignee", False),
+                priority_name=op.get("priority"),
+                labels=op.get("labels"),
+                author=author,
+            )
+            results.append({"op": kind, "updated": touched})
+        elif kind == "delete":
+            results.append({"op": kind, "deleted": store.delete(_select(state, op))})
+        elif kind == "rerank":
+            moved = store.rerank(_select(state, op), str(op.get("to", "top")))
+            results.append({"op": kind, "reranked": moved})
+        elif kind == "set_hidden_projects":
+            projects = op.get("projects", [])
+            if not isinstance(projects, list):
+                raise MutationError("'projects' must be a list")
+            state.config.hidden_projects = [str(p) for p in projects]
+            results.append({"op": kind, "hidden": state.config.hidden_projects})
+        elif kind == "archive_project":
+            store.set_archived(str(op.get("project", "")), bool(op.get("archived", True)))
+            results.append({"op": kind, "project": op.get("project")})
+        elif kind == "set_user_active":
+            username = str(op.get("username", ""))
+            store.set_user_active(username, bool(op.get("active", True)))
+            state.forget_rendered_users()
+            results.append({"op": kind, "username": username})
+        else:
+            raise MutationError(f"unknown op {kind!r}")
+    return results
