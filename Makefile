@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast lint typecheck demo bench check clean
+.PHONY: install test test-fast lint typecheck demo catalog-ui bench check clean
 
 $(STAMP): requirements.lock requirements-dev.lock scripts/find-python.sh
 	@py="$$(scripts/find-python.sh)" || exit 1; \
@@ -24,6 +24,8 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint --strict .port deploy config.yaml .yamllint
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
@@ -31,6 +33,10 @@ typecheck: $(STAMP)
 # The README's first command: emulator + local catalog + one `ocean sail` run, then a summary.
 demo: $(STAMP)
 	$(BIN)/python -m local_stack.demo
+
+# Serves the catalog the last `make demo` left in .demo/ (read-only HTML page).
+catalog-ui: $(STAMP)
+	$(BIN)/python -m local_stack.catalog --db .demo/catalog.sqlite --port 8765
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.full_sync

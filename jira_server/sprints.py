@@ -95,7 +95,10 @@ def parse_sprint_value(value: Any) -> list[dict[str, Any]]:
                     "id": item.get("id"),
                     "name": item.get("name"),
                     "state": item.get("state"),
-                    "boardId": item.get("originBoardId", item.get("rapidViewId")),
+                    # Agile API objects say originBoardId, the 10.x field's objects boardId.
+                    "boardId": item.get(
+                        "originBoardId", item.get("boardId", item.get("rapidViewId"))
+                    ),
                     "goal": item.get("goal"),
                     "startDate": item.get("startDate"),
                     "endDate": item.get("endDate"),

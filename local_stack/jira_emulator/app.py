@@ -18,6 +18,7 @@ from local_stack.jira_emulator.config import EmulatorConfig
 from local_stack.jira_emulator.control import PREFIX, ControlApi
 from local_stack.jira_emulator.jql import JqlError
 from local_stack.jira_emulator.routes_jira import Handler, JiraApi, Route, route
+from local_stack.jira_emulator.routes_software import install as install_software
 from local_stack.jira_emulator.state import EmulatorState
 from local_stack.jira_emulator.store import MutationError
 from local_stack.jira_emulator.wire import (
@@ -54,6 +55,7 @@ class EmulatorApp:
         self.api = JiraApi(self.state)
         self.routes: list[Route] = self.api.routes()
         self._request_ids = 0
+        self.software = install_software(self)  # fields, agile, versions, components
 
     def add_route(self, method: str, template: str, handler: Handler) -> None:
         """Extension point (stage 2): e.g. ``/rest/agile/1.0/board``; faults, auth, rate

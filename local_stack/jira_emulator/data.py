@@ -394,7 +394,8 @@ def generate(spec: DatasetSpec) -> Dataset:
                 sprints[sid] = Sprint(
                     sid,
                     board_id,
-                    f"{key} Sprint {sequence}",
+                    # Every 5th name has a comma: the legacy toString leaves it unescaped.
+                    f"{key} Sprint {sequence}" + (", hardening" if sequence % 5 == 0 else ""),
                     state,
                     start if state != "future" else None,
                     end if state != "future" else None,
