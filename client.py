@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timezone, tzinfo
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -36,7 +37,7 @@ from jira_server.jql import highest_id_query, keyset_query, strip_order_by
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 from jira_server.sprints import sprint_field_ids
-from jira_server.transport import RateLimitThrottle, RetryingTransport, RetryPolicy
+from jira_server.transport import WRITE, RateLimitThrottle, RetryingTransport, RetryPolicy
 
 API = "/rest/api/2"
 AGILE = "/rest/agile/1.0"
@@ -135,15 +136,22 @@ class JiraServerClient:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        write: bool = False,
     ) -> Any:
-        """One Jira call with retries, the concurrency bound, and Jira-aware error mapping."""
+        """One Jira call with retries, the concurrency bound, and Jira-aware error mapping.
+
+        ``write`` marks a non-idempotent change: it is never resent once Jira may have seen
+        it. A 204 answer returns None."""
         url = path if path.startswith("/rest/") else f"{API}{path}"
+        extensions = {WRITE: True} if write else None
         async with self._slots:
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
             started = time.monotonic()
             try:
-                response = await self._http.request(method, url, params=params, json=json)
+                response = await self._http.request(
+                    method, url, params=params, json=json, extensions=extensions
+                )
             except httpx.HTTPError as exc:
                 raise self._connection_error(exc) from None
             finally:
@@ -155,6 +163,8 @@ class JiraServerClient:
             f"({len(response.content)} bytes, {time.monotonic() - started:.2f}s)"
         )
         self._raise_for_response(response)
+        if response.status_code == 204:
+            return None
         try:
             return response.json()
         except ValueError:
@@ -189,9 +199,11 @@ class JiraServerClient:
     def _raise_for_response(self, response: httpx.Response) -> None:
         status = response.status_code
         where = f"{response.request.method} {response.request.url.path}"
-        if response.headers.get("X-AUSERNAME", "").lower() == "anonymous":
+        anonymous = response.headers.get("X-AUSERNAME", "").lower() == "anonymous"
+        if anonymous and (status < 400 or status == 404):
             # Jira ignores a missing or malformed Authorization header and answers as an
-            # anonymous user with empty results: syncing that would empty the catalog.
+            # anonymous user: empty results (syncing them would empty the catalog) or 404 for
+            # what anonymous may not see. 401, 403 and 5xx speak for themselves.
             raise JiraAuthError(
                 f"Jira treated {where} as anonymous: the {self.settings.auth.description} was "
                 "not accepted (check the credentials, and any proxy that may strip the "
@@ -312,6 +324,14 @@ class JiraServerClient:
         return body
 
     # ---- users --------------------------------------------------------------------------
+
+    async def fetch_user(
+        self, *, key: str | None = None, username: str | None = None
+    ) -> dict[str, Any]:
+        """One user by key (preferred: it never changes) or username; 404 if unknown."""
+        params = {"key": key} if key else {"username": username}
+        body: dict[str, Any] = await self.request_json("GET", "/user", params=params)
+        return body
 
     async def fetch_users(self, *, include_inactive: bool = False) -> AsyncIterator[Page]:
         """All users: `/user/list` (DC 10.3+/11) or, where it is 404, `/user/search`."""
@@ -565,6 +585,12 @@ class JiraServerClient:
         page = await self.search_issues(jql, max_results=0, fields=["id"], expand=None)
         return int(page.get("total", 0))
 
+    async def issue_matches(self, jql: str, issue_id: int | str) -> bool:
+        """Whether the issue with ``issue_id`` is among the issues ``jql`` selects now."""
+        where = strip_order_by(jql)
+        clause = f"id = {int(issue_id)}"
+        return await self.count_issues(f"({where}) AND {clause}" if where else clause) > 0
+
     async def check_jql(self, jql: str) -> None:
         """Let Jira validate the filter (400 with its errorMessages when invalid)."""
         await self.count_issues(strip_order_by(jql))
@@ -606,6 +632,40 @@ class JiraServerClient:
             params["expand"] = ",".join(expand)
         body: dict[str, Any] = await self.request_json("GET", f"/issue/{key_or_id}", params=params)
         return body
+
+    # ---- writes (self-service actions) --------------------------------------------------
+
+    async def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """``POST /issue``; Jira answers ``{"id", "key", "self"}``."""
+        body = await self.request_json("POST", "/issue", json={"fields": fields}, write=True)
+        if not isinstance(body, dict) or not body.get("key"):
+            raise JiraResponseError("POST /issue answered without the created issue's key")
+        return body
+
+    async def add_comment(self, issue_key: str, body: str) -> dict[str, Any]:
+        comment = await self.request_json(
+            "POST", f"/issue/{_segment(issue_key)}/comment", json={"body": body}, write=True
+        )
+        if not isinstance(comment, dict):
+            raise JiraResponseError("POST /issue/{key}/comment did not return the comment")
+        return comment
+
+    async def fetch_transitions(self, issue_key: str) -> list[dict[str, Any]]:
+        """The transitions the credentials may perform on the issue now (empty without the
+        Transition Issues permission)."""
+        body = await self.request_json("GET", f"/issue/{_segment(issue_key)}/transitions")
+        transitions = body.get("transitions") if isinstance(body, dict) else None
+        if not isinstance(transitions, list):
+            raise JiraResponseError("GET /issue/{key}/transitions did not return transitions")
+        return [t for t in transitions if isinstance(t, dict)]
+
+    async def transition_issue(self, issue_key: str, transition_id: str) -> None:
+        await self.request_json(
+            "POST",
+            f"/issue/{_segment(issue_key)}/transitions",
+            json={"transition": {"id": transition_id}},
+            write=True,
+        )
 
     async def fetch_issues(
         self,
@@ -703,6 +763,11 @@ class JiraServerClient:
             if len(issues) < _effective_page_size(body, page_size):
                 return pages
             after_id = _issue_id(issues[-1])
+
+
+def _segment(value: str) -> str:
+    """One URL path segment: a value can never add a ``/`` or ``..`` to the path."""
+    return quote(value, safe="")
 
 
 def _require_users(count: int) -> None:

@@ -71,6 +71,15 @@ class IssueSelector(Selector):
     expand: str | None = Field(
         default=None, title="Expand", description="Comma-separated expansions, e.g. changelog"
     )
+    slim_payload: bool = Field(
+        default=True,
+        alias="slimPayload",
+        title="Slim payloads",
+        description=(
+            "Drop keys of raw issues that no mapping expression names before mapping (checked "
+            "on the first page of each resync); turn off for mappings that read whole objects"
+        ),
+    )
     incremental: bool = Field(
         default=False,
         title="Incremental",
@@ -137,15 +146,15 @@ class IssueResourceConfig(ResourceConfig):
 
     def jira_fields(self) -> list[str]:
         """The ``fields`` sent to Jira: the selector's, else those the mappings read."""
-        return requested_fields(
-            self.selector.fields,
-            self.port.entity.mappings.dict(),
-            self.selector.query,
-            self.port.items_to_parse,
-        )
+        return requested_fields(self.selector.fields, self.expressions())
+
+    def expressions(self) -> list[str]:
+        """Every JQ expression applied to a raw issue: mappings, selector query, itemsToParse."""
+        extra = [self.selector.query, self.port.items_to_parse]
+        return [*mapping_expressions(self.port.entity.mappings.dict()), *(e for e in extra if e)]
 
     def reads_sprints(self) -> bool:
-        return reads_sprints(mapping_expressions(self.port.entity.mappings.dict()))
+        return reads_sprints(self.expressions())
 
 
 class BoardResourceConfig(ResourceConfig):

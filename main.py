@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, cast
@@ -21,24 +22,44 @@ from integration import (
     VersionResourceConfig,
 )
 from jira_server import outcome
-from jira_server.client_provider import get_client
+from jira_server.actions import register_actions
+from jira_server.client_provider import current_settings, get_client
 from jira_server.connection_check import run_connection_check
 from jira_server.fields import split_csv
 from jira_server.issue_enrichment import add_sprints
+from jira_server.payload_slimming import PayloadSlimmer, slim_pages
 from jira_server.preflight import preflight
 from jira_server.sync_mode import incremental_jql
+from jira_server.webhooks import lifecycle as webhook_lifecycle
+from jira_server.webhooks.events import WEBHOOK_PATH, route_path
+from jira_server.webhooks.middleware import WebhookGuard
+from jira_server.webhooks.processors import PROCESSORS
 
 
 async def _guarded(
     kind: str, pages: AsyncIterator[list[dict[str, Any]]]
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """Record which kind failed and why, then re-raise so the framework skips deletion."""
+    """Record which kind failed and why (then re-raise so the framework skips deletion),
+    and how long the framework waited on Jira for this kind's pages."""
+    started = time.monotonic()
+    waited, items, count = 0.0, 0, 0
     try:
-        async for page in pages:
+        while True:
+            asked = time.monotonic()
+            try:
+                page = await anext(pages)
+            except StopAsyncIteration:
+                break
+            waited += time.monotonic() - asked
+            items, count = items + len(page), count + 1
             yield page
     except Exception as exc:
         outcome.record_failure(kind, exc)
         raise
+    logger.info(
+        f"Fetched kind {kind}: {items} items in {count} pages; the sync waited {waited:.2f}s "
+        f"on Jira over {time.monotonic() - started:.2f}s"
+    )
 
 
 @ocean.on_resync_start()
@@ -76,9 +97,15 @@ async def _issue_pages(kind: str, jql: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
         fields = [*fields, *(f for f in sprint_fields if f not in fields)]
     logger.info(f"Issue resync: jql={jql!r} fields={fields}")
     pages = client.fetch_issues(jql, fields=fields, expand=split_csv(resource.selector.expand))
-    async for page in _guarded(kind, pages):
-        if enrich_sprints:
-            add_sprints(page, sprint_fields)
+
+    async def enriched() -> ASYNC_GENERATOR_RESYNC_TYPE:
+        async for page in pages:
+            if enrich_sprints:
+                add_sprints(page, sprint_fields)
+            yield page
+
+    slimmer = PayloadSlimmer(resource.expressions()) if resource.selector.slim_payload else None
+    async for page in _guarded(kind, slim_pages(enriched(), slimmer)):
         yield page
 
 
@@ -140,6 +167,11 @@ async def resync_components(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
         yield page
 
 
+# Self-service actions (create_issue, add_comment, transition_issue; see jira_server/actions):
+# Port's runs are claimed when OCEAN__ACTIONS_PROCESSOR__ENABLED=true.
+register_actions()
+
+
 @ocean.on_start()
 async def check_connection() -> None:
     """Log the connection check at start so a wrong token or a missing permission shows up
@@ -148,3 +180,28 @@ async def check_connection() -> None:
     log = logger.info if report.ok else logger.error
     for line in report.lines():
         log(line)
+
+
+# ---- live events (webhooks): see jira_server/webhooks --------------------------------------
+
+# Added before the server starts (Starlette refuses middleware afterwards). Outermost, so it
+# runs before the framework's request logging and its always-200 webhook route.
+ocean.app.fast_api_app.add_middleware(
+    WebhookGuard,
+    path=route_path(ocean.app.route_prefix),
+    secret=current_settings().webhook_secret,
+)
+for _processor in PROCESSORS:
+    ocean.add_webhook_processor(WEBHOOK_PATH, _processor)
+
+
+@ocean.on_start()
+async def register_webhook() -> None:
+    """Register (or update) our Jira webhook; warns loudly when webhookSecret is unset."""
+    await webhook_lifecycle.on_start()
+
+
+@ocean.on_resync_start()
+async def refresh_webhook_filter() -> None:
+    """The issue JQL may have changed with the mapping: keep Jira's filter in step."""
+    await webhook_lifecycle.sync_registration(event.port_app_config.resources)

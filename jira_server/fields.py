@@ -48,19 +48,11 @@ def split_csv(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def requested_fields(
-    explicit: str | None, mappings: Any, *extra_expressions: str | None
-) -> list[str]:
+def requested_fields(explicit: str | None, expressions: Iterable[str]) -> list[str]:
     """What to ask Jira for: the selector's ``fields`` when given, else the fields the
-    mappings read, else everything (``*all``) when they read ``.fields`` as a whole."""
+    expressions read, else everything (``*all``) when they read ``.fields`` as a whole."""
     chosen = split_csv(explicit)
     if chosen:
         return chosen
-    derived = fields_for_resource(mappings, *extra_expressions)
+    derived = fields_read_by(expressions)
     return ["*all"] if derived is None else derived
-
-
-def fields_for_resource(mappings: Any, *extra_expressions: str | None) -> list[str] | None:
-    """Fields read by a resource's entity mappings plus selector/itemsToParse expressions."""
-    expressions = [*mapping_expressions(mappings), *(e for e in extra_expressions if e)]
-    return fields_read_by(expressions)

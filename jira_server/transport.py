@@ -4,6 +4,9 @@
   honouring ``Retry-After``. Never 401 or 403 (credentials do not heal; Basic failures count
   towards CAPTCHA lock-out) and never 500 (Jira's 500s are mostly deterministic, e.g. the
   deep-offset "Search limit exceeded").
+- Writes (requests carrying the ``WRITE`` extension) are retried only where Jira cannot have
+  acted on them: 429 and connections that never opened. A retried create after a 502 or a
+  dropped response could create the issue twice.
 - Reads the body inside the retry loop, so a connection dropped mid-page is retried too.
 - Follows Data Center's rate-limit headers (``X-RateLimit-Remaining``/``-FillRate``/
   ``-Interval-Seconds``) and waits before sending when the bucket is nearly empty, so a
@@ -24,6 +27,10 @@ from loguru import logger
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_EXCEPTIONS = (httpx.TransportError,)
+# The request never reached Jira: safe to resend even a write.
+NOT_SENT_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Request extension marking a non-idempotent write (see the module docstring).
+WRITE = "jira_sync_write"
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -122,6 +129,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
+        write = bool(request.extensions.get(WRITE))
         while True:
             if self._throttle is not None:
                 await self._throttle.acquire()
@@ -129,7 +137,9 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 response = await self._wrapped.handle_async_request(request)
                 await response.aread()
             except RETRY_EXCEPTIONS as exc:
-                if attempt >= self._policy.max_retries:
+                if attempt >= self._policy.max_retries or (
+                    write and not isinstance(exc, NOT_SENT_EXCEPTIONS)
+                ):
                     raise
                 delay = self._policy.backoff(attempt, self._rng)
                 logger.warning(
@@ -140,7 +150,9 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             else:
                 if self._throttle is not None:
                     self._throttle.observe(response)
-                if response.status_code not in RETRY_STATUSES:
+                if response.status_code not in RETRY_STATUSES or (
+                    write and response.status_code != 429
+                ):
                     return response
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if response.status_code == 429 and self._throttle is not None:

@@ -3,8 +3,9 @@
 Port validates entity properties with JSON schema (ajv). This module checks the subset the
 blueprints here use: type, format (date-time, url, email), enum, pattern, length and range
 limits, array items, required; null is accepted for a property that is not required.
-Date-times must be RFC 3339 (``+00:00`` or ``Z``; ``+0000`` is rejected), stricter than needed
-so mappings have to normalise offsets.
+Date-times are ISO 8601 / RFC 3339 with an offset: ``Z``, ``+00:00`` or ``+0000`` (ajv's
+date-time format allows the offset without a colon, and Port's own Jira mappings send Jira's
+``2024-01-31T09:00:00.000+0000`` unchanged).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ BLUEPRINT_ID_RE = re.compile(r"^[A-Za-z0-9@_=\-]+$")
 PROPERTY_NAME_RE = re.compile(r"^[A-Za-z0-9@_=\-]+$")
 _ID_EXTRA_CHARS = frozenset("0123456789@_.+:\\/='-")
 _DATE_TIME_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$"
 )
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#]+[^\s]*$")
 _EMAIL_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")

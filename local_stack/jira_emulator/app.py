@@ -19,6 +19,8 @@ from local_stack.jira_emulator.control import PREFIX, ControlApi
 from local_stack.jira_emulator.jql import JqlError
 from local_stack.jira_emulator.routes_jira import Handler, JiraApi, Route, route
 from local_stack.jira_emulator.routes_software import install as install_software
+from local_stack.jira_emulator.routes_webhooks import install as install_webhooks
+from local_stack.jira_emulator.routes_writes import install as install_writes
 from local_stack.jira_emulator.state import EmulatorState
 from local_stack.jira_emulator.store import MutationError
 from local_stack.jira_emulator.wire import (
@@ -56,6 +58,8 @@ class EmulatorApp:
         self.routes: list[Route] = self.api.routes()
         self._request_ids = 0
         self.software = install_software(self)  # fields, agile, versions, components
+        self.webhooks = install_webhooks(self)  # registration APIs and deliveries
+        self.writes = install_writes(self)  # create issue, comments, transitions
 
     def add_route(self, method: str, template: str, handler: Handler) -> None:
         """Extension point (stage 2): e.g. ``/rest/agile/1.0/board``; faults, auth, rate

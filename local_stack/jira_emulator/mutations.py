@@ -4,10 +4,11 @@ Ops (each a JSON object with ``op``); issue-selecting ops take ``keys`` (keys or
 ``jql`` (+ optional ``count`` and ``pick`` = first | last: lowest or highest ids first):
 
 * ``create``: ``project``, ``count``, optional ``summary``, ``type``, ``status``,
-  ``assignee``, ``parent``
+  ``assignee``, ``parent``, ``priority``, ``labels``
 * ``update``: optional ``summary``, ``status``, ``assignee`` (null unassigns), ``priority``,
   ``labels``; always bumps ``updated``
 * ``transition``: ``status`` (sets or clears the resolution like a workflow would)
+* ``comment``: ``body``; bumps ``updated`` (no changelog entry, as in Jira)
 * ``delete`` (sub-tasks go with their parent), ``rerank`` with ``to`` = top | bottom
 * ``set_hidden_projects``: ``projects``; ``archive_project``: ``project``, ``archived``
 * ``set_user_active``: ``username``, ``active``
@@ -26,7 +27,7 @@ from local_stack.jira_emulator.store import MutationError
 if TYPE_CHECKING:
     from local_stack.jira_emulator.state import EmulatorState
 
-ISSUE_OPS = {"update", "transition", "delete", "rerank"}
+ISSUE_OPS = {"update", "transition", "delete", "rerank", "comment"}
 
 
 def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
@@ -84,6 +85,8 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
                 status_name=op.get("status"),
                 assignee=op.get("assignee"),
                 parent_key=op.get("parent"),
+                priority_name=op.get("priority"),
+                labels=op.get("labels"),
                 author=author,
             )
             results.append(
@@ -103,6 +106,17 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
                 author=author,
             )
             results.append({"op": kind, "updated": touched})
+        elif kind == "comment":
+            body = op.get("body")
+            if not isinstance(body, str) or not body.strip():
+                raise MutationError("comment needs a non-empty 'body'")
+            added = [store.add_comment(p, body, author=author) for p in _select(state, op)]
+            results.append(
+                {
+                    "op": kind,
+                    "comments": [{"key": c.issue_key, "id": str(c.id)} for c in added],
+                }
+            )
         elif kind == "delete":
             results.append({"op": kind, "deleted": store.delete(_select(state, op))})
         elif kind == "rerank":

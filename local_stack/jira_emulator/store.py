@@ -102,6 +102,18 @@ class Created:
     key: str
 
 
+@dataclass(frozen=True)
+class AddedComment:
+    """A comment added through the API (generated comments are derived, not stored)."""
+
+    id: int
+    issue_id: int
+    issue_key: str
+    author: int
+    body: str
+    created_ms: int
+
+
 class Store:
     def __init__(self, data: Dataset, now_ms: Callable[[], int]) -> None:
         self.data = data
@@ -135,6 +147,9 @@ class Store:
         self.project_by_id = {p.id: p for p in self.projects}
         # Above every generated changelog id (100_000 + 8 * issue id).
         self.history_seq = 1_000_000_000
+        # Above every generated comment id (10 * issue id + n).
+        self.comment_seq = 2_000_000_000
+        self.comments: dict[int, list[AddedComment]] = {}
 
     # ---- indexes ------------------------------------------------------------------------
 
@@ -272,6 +287,8 @@ class Store:
         status_name: str | None = None,
         assignee: str | None = None,
         parent_key: str | None = None,
+        priority_name: str | None = None,
+        labels: Sequence[str] | None = None,
         author: int = 0,
     ) -> list[Created]:
         project = self.find_project(project_key)
@@ -284,6 +301,12 @@ class Store:
             _lookup_name(cat.STATUSES, status_name, "status") if status_name else cat.STATUS_TODO
         )
         assignee_idx = self._user_idx(assignee) if assignee else -1
+        priority = (
+            _lookup_name(cat.PRIORITIES, priority_name, "priority")
+            if priority_name
+            else cat.PRIORITY_MEDIUM
+        )
+        label_values = tuple(sorted(set(labels or ())))
         parent_id = 0
         if parent_key:
             found = self.issue_by_key_or_id(parent_key)
@@ -305,7 +328,7 @@ class Store:
                 num=project.next_num,
                 type=type_,
                 status=status,
-                priority=cat.PRIORITY_MEDIUM,
+                priority=priority,
                 resolution=4 if done else -1,
                 summary=summary or f"Created by the emulator #{issue_id}",
                 created=now,
@@ -315,7 +338,7 @@ class Store:
                 assignee=assignee_idx,
                 reporter=author,
                 creator=author,
-                labels=(),
+                labels=label_values,
                 components=(),
                 fix_versions=(),
                 versions=(),
@@ -445,6 +468,19 @@ class Store:
             self._index(p, issue)
             touched.append(issue.key)
         return touched
+
+    def add_comment(self, p: int, body: str, *, author: int = 0) -> AddedComment:
+        """Like Jira, a comment moves the issue's ``updated`` without a changelog entry."""
+        issue = self.issues[p]
+        if issue is None:
+            raise MutationError(f"no issue at position {p}")
+        issue.updated = max(self.now_ms(), issue.updated + 1)
+        issue.rev += 1
+        self._set_column(p, issue)
+        self.comment_seq += 1
+        comment = AddedComment(self.comment_seq, issue.id, issue.key, author, body, issue.updated)
+        self.comments.setdefault(issue.id, []).append(comment)
+        return comment
 
     def rerank(self, positions: Iterable[int], to: str) -> list[str]:
         moved: list[str] = []

@@ -12,7 +12,7 @@ import yaml
 
 from client import JiraServerClient
 from jira_server.errors import JiraQueryError
-from jira_server.fields import requested_fields
+from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.issue_enrichment import add_sprints
 from jira_server.settings import load_settings
 from local_stack.jira_emulator import EmulatorApp
@@ -26,9 +26,8 @@ MAPPING = Path(__file__).resolve().parents[2] / ".port" / "resources" / "port-ap
 def default_issue_fields() -> list[str]:
     config = yaml.safe_load(MAPPING.read_text())
     issue = next(r for r in config["resources"] if r["kind"] == "issue")
-    return requested_fields(
-        None, issue["port"]["entity"]["mappings"], issue["selector"].get("query")
-    )
+    expressions = [*mapping_expressions(issue["port"]["entity"]["mappings"])]
+    return requested_fields(None, [*expressions, issue["selector"].get("query") or ""])
 
 
 async def flatten(pages: AsyncIterator[list[dict[str, Any]]]) -> list[dict[str, Any]]:

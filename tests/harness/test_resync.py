@@ -66,8 +66,8 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "priority": "High",
             "labels": ["backend", "q3"],
             "components": ["api", "db"],
-            "created": "2025-04-10T17:14:56.000+00:00",
-            "updated": "2025-04-11T09:00:01.000+00:00",
+            "created": "2025-04-10T17:14:56.000+0000",
+            "updated": "2025-04-11T09:00:01.000+0000",
             "resolutionDate": None,
         },
         "relations": {
@@ -81,7 +81,7 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "fixVersions": ["20001", "20002"],
         },
     }
-    assert issues["CORE-3"]["properties"]["resolutionDate"] == "2025-05-01T12:00:00.000-07:00"
+    assert issues["CORE-3"]["properties"]["resolutionDate"] == "2025-05-01T12:00:00.000-0700"
     assert issues["CORE-3"]["relations"] == {
         "project": "CORE",
         "assignee": "bob.legacy",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jira_server.fields import fields_for_resource, fields_read_by
+from jira_server.fields import fields_read_by, mapping_expressions, requested_fields
 from jira_server.jql import highest_id_query, keyset_query, strip_order_by
 
 
@@ -17,13 +17,16 @@ def test_whole_fields_object_means_no_safe_subset() -> None:
     assert fields_read_by([".fields.summary", ".fields"]) is None
 
 
-def test_fields_for_resource_walks_nested_mappings_and_selector_query() -> None:
+def test_requested_fields_walk_nested_mappings_and_selector_query() -> None:
     mappings = {
         "identifier": ".key",
         "properties": {"a": ".fields.labels", "b": "[.fields.components[].name]"},
         "relations": {"project": ".fields.project.key"},
     }
-    assert fields_for_resource(mappings, '.fields.issuetype.name != "Epic"') == [
+    expressions = [*mapping_expressions(mappings), '.fields.issuetype.name != "Epic"']
+    assert requested_fields(None, ["x", ".fields | keys"]) == ["*all"]
+    assert requested_fields("summary, status", expressions) == ["summary", "status"]
+    assert requested_fields(None, expressions) == [
         "components",
         "issuetype",
         "labels",

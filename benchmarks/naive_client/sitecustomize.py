@@ -1,0 +1,48 @@
+"""Loaded at interpreter start (``PYTHONPATH`` points here) by the benchmark's baseline run:
+the integration unchanged, except that issues are fetched the way simple scripts and the
+upstream integration do it: one request at a time, ``startAt`` pages of 50, every field,
+project by project (a single JQL over everything stops at Data Center's 10,000 window)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import client
+from jira_server.jql import strip_order_by
+
+PAGE = 50
+
+
+async def fetch_issues_naively(
+    self: client.JiraServerClient,
+    jql: str,
+    *,
+    fields: Sequence[str] | None = None,
+    expand: Sequence[str] | None = None,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    projects = await self.request_json("GET", "/project")
+    where = strip_order_by(jql)
+    for project in sorted(p["key"] for p in projects):
+        scoped = f"project = {project}" + (f" AND ({where})" if where else "")
+        start = 0
+        while True:
+            body = await self.request_json(
+                "GET",
+                "/search",
+                params={
+                    "jql": f"{scoped} ORDER BY key",
+                    "startAt": start,
+                    "maxResults": PAGE,
+                    "fields": "*all",
+                },
+            )
+            issues: list[dict[str, Any]] = body["issues"]
+            if issues:
+                yield issues
+            start += len(issues)
+            if len(issues) < PAGE:
+                break
+
+
+client.JiraServerClient.fetch_issues = fetch_issues_naively  # type: ignore[method-assign]

@@ -1,0 +1,282 @@
+"""Jira REST v2 write routes: create an issue, comment on it, list and perform transitions.
+
+* ``POST /rest/api/2/issue``: 201 ``{"id","key","self"}``; validation in ``issue_create.py``
+  (unknown field: ``"Field 'x' cannot be set. It is not on the appropriate screen, or
+  unknown."``; unknown project/type/priority/assignee: 400 field errors).
+* ``POST /rest/api/2/issue/{key}/comment``: 201 with the comment; 400 for an empty body,
+  404 for an issue that does not exist or cannot be browsed.
+* ``GET /rest/api/2/issue/{key}/transitions``: the transitions of ``workflow.py`` offered
+  in the issue's current status, each with its target status.
+* ``POST /rest/api/2/issue/{key}/transitions`` ``{"transition":{"id"}}``: 204; 400 for an
+  unknown id or one not offered now. ``fields`` may only carry ``resolution`` (the
+  workflow sets it anyway); ``update`` is ignored.
+* Control: ``GET|PATCH /_emulator/writes/settings`` (``denied_permissions``) and
+  ``GET /_emulator/truth/comments?key=KEY`` (comments added through the API).
+
+Every change is a mutation op applied through ``EmulatorState.mutate``, so searches,
+``/_emulator/truth`` and the data version see it like any other mutation.
+
+Missing permissions (``denied_permissions``) are answered as Jira does: ``CREATE_ISSUES``
+403 with a field error on ``project``; ``ADD_COMMENTS`` 403; ``TRANSITION_ISSUES`` an
+empty transition list, and a POST gets the 400 "It seems that you have tried to perform a
+workflow operation ..." (Atlassian's TestWorkflowTransitionPermission func test).
+Installed by :func:`install` from ``EmulatorApp.__init__``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from local_stack.jira_emulator import catalog as cat
+from local_stack.jira_emulator import workflow
+from local_stack.jira_emulator.auth import Caller
+from local_stack.jira_emulator.data import Issue
+from local_stack.jira_emulator.issue_create import Rejection, not_settable, plan_create
+from local_stack.jira_emulator.routes_jira import API, NOT_AUTHENTICATED, Handler
+from local_stack.jira_emulator.state import EmulatorState
+from local_stack.jira_emulator.store import MutationError
+from local_stack.jira_emulator.wire import (
+    BadRequest,
+    Request,
+    Response,
+    error_collection,
+    json_response,
+)
+
+if TYPE_CHECKING:
+    from local_stack.jira_emulator.app import EmulatorApp
+
+PERMISSIONS = ("CREATE_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES")
+NO_COMMENT_PERMISSION = "You do not have the permission to comment on this issue."
+MAX_COMMENT = 32_767  # jira.text.field.character.limit
+ISSUE = f"{API}/issue/{{issueIdOrKey}}"
+
+
+@dataclass
+class WriteSettings:
+    """Runtime knobs of these routes (``PATCH /_emulator/writes/settings``)."""
+
+    denied_permissions: list[str] = field(default_factory=list)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name != "denied_permissions":
+                raise ValueError(f"unknown writes setting {name!r}")
+            if not isinstance(value, list) or not all(v in PERMISSIONS for v in value):
+                raise ValueError(f"denied_permissions must be a list of {PERMISSIONS}")
+        for name, value in changes.items():
+            setattr(self, name, list(value))
+
+    def denies(self, permission: str) -> bool:
+        return permission in self.denied_permissions
+
+
+class WriteApi:
+    def __init__(self, state: EmulatorState, settings: WriteSettings | None = None) -> None:
+        self.state = state
+        self.settings = settings or WriteSettings()
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("POST", f"{API}/issue", self.create_issue),
+            ("POST", f"{ISSUE}/comment", self.add_comment),
+            ("GET", f"{ISSUE}/transitions", self.transitions),
+            ("POST", f"{ISSUE}/transitions", self.transition),
+        ]
+
+    def control_routes(self) -> dict[tuple[str, str], Callable[[Request], Response]]:
+        return {
+            ("GET", "/writes/settings"): lambda req: json_response(asdict(self.settings)),
+            ("PATCH", "/writes/settings"): self._patch_settings,
+            ("GET", "/truth/comments"): self._comments_truth,
+        }
+
+    # ---- routes -------------------------------------------------------------------------
+
+    def create_issue(self, req: Request, caller: Caller) -> Response:
+        if caller.user is None:
+            return error_collection(401, NOT_AUTHENTICATED)
+        visible = self.state.viewer(caller).projects
+        plan = plan_create(
+            _object(req), self.state.store, visible, self.settings.denied_permissions
+        )
+        if isinstance(plan, Rejection):
+            return error_collection(plan.status, *plan.messages, errors=plan.errors)
+        results = self._mutate([plan])
+        created = results[0]["created"][0]
+        body = {
+            "id": created["id"],
+            "key": created["key"],
+            "self": f"{req.base}{API}/issue/{created['id']}",
+        }
+        return json_response(body, 201)
+
+    def add_comment(self, req: Request, caller: Caller) -> Response:
+        found = self._issue(req, caller)
+        if isinstance(found, Response):
+            return found
+        if self.settings.denies("ADD_COMMENTS"):
+            return error_collection(403, NO_COMMENT_PERMISSION)
+        text = _object(req).get("body")
+        if not isinstance(text, str) or not text.strip():
+            return error_collection(400, errors={"comment": "Comment body can not be empty!"})
+        if len(text) > MAX_COMMENT:
+            limit = f"{MAX_COMMENT:,}"
+            message = (
+                f"The entered text is too long. It exceeds the allowed limit of {limit} characters."
+            )
+            return error_collection(400, errors={"comment": message})
+        self._mutate([{"op": "comment", "keys": [found.key], "body": text}])
+        comment = self.state.store.comments[found.id][-1]
+        renderer = self.state.renderer(req.base)
+        author = json.loads(renderer.user_ref(comment.author))
+        when = self.state.clock.format(comment.created_ms)
+        body = {
+            "self": f"{req.base}{API}/issue/{found.id}/comment/{comment.id}",
+            "id": str(comment.id),
+            "author": author,
+            "body": comment.body,
+            "updateAuthor": author,
+            "created": when,
+            "updated": when,
+        }
+        return json_response(body, 201)
+
+    def transitions(self, req: Request, caller: Caller) -> Response:
+        found = self._issue(req, caller)
+        if isinstance(found, Response):
+            return found
+        offered = (
+            [] if self.settings.denies("TRANSITION_ISSUES") else workflow.available(found.status)
+        )
+        api = f"{req.base}{API}"
+        return json_response(
+            {
+                "expand": "transitions",
+                "transitions": [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "to": _status_object(api, req.base, cat.STATUSES[t.to]),
+                        "hasScreen": False,
+                        "isGlobal": True,
+                        "isInitial": False,
+                        "isConditional": False,
+                    }
+                    for t in offered
+                ],
+            }
+        )
+
+    def transition(self, req: Request, caller: Caller) -> Response:
+        found = self._issue(req, caller)
+        if isinstance(found, Response):
+            return found
+        body = _object(req)
+        requested = body.get("transition")
+        transition_id = requested.get("id") if isinstance(requested, dict) else None
+        if transition_id is None:
+            return error_collection(400, "Missing 'transition' identifier")
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise BadRequest("data was not an object")
+        extra = {name: not_settable(name) for name in fields if name != "resolution"}
+        if extra:
+            return error_collection(400, errors=extra)
+        chosen = workflow.by_id(str(transition_id))
+        if chosen is None:
+            return error_collection(
+                400, f"Transition id '{transition_id}' is not valid for this issue."
+            )
+        offered = workflow.available(found.status)
+        if self.settings.denies("TRANSITION_ISSUES") or chosen not in offered:
+            return error_collection(
+                400,
+                f"It seems that you have tried to perform a workflow operation ({chosen.name}) "
+                f"that is not valid for the current state of this issue ({found.key}). The "
+                "likely cause is that somebody has changed the issue recently, please look at "
+                "the issue history for details.",
+            )
+        target = cat.STATUSES[chosen.to]
+        self._mutate([{"op": "transition", "keys": [found.key], "status": target.id}])
+        return Response(204, b"")
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _issue(self, req: Request, caller: Caller) -> Issue | Response:
+        if caller.user is None:
+            return error_collection(401, NOT_AUTHENTICATED)
+        found = self.state.store.issue_by_key_or_id(req.path_params["issueIdOrKey"])
+        if found is None or found[1].project not in self.state.viewer(caller).projects:
+            return error_collection(404, "Issue Does Not Exist")
+        return found[1]
+
+    def _mutate(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            results: list[dict[str, Any]] = self.state.mutate(ops)["results"]
+        except MutationError as exc:  # validated above: a bug in the emulator, not input
+            raise BadRequest(str(exc)) from exc
+        return results
+
+    def _patch_settings(self, req: Request) -> Response:
+        self.settings.update(_object(req))
+        return json_response(asdict(self.settings))
+
+    def _comments_truth(self, req: Request) -> Response:
+        found = self.state.store.issue_by_key_or_id(req.param("key") or "")
+        if found is None:
+            raise BadRequest(f"no issue {req.param('key')!r}")
+        comments = self.state.store.comments.get(found[1].id, [])
+        return json_response(
+            {
+                "key": found[1].key,
+                "comments": [
+                    {
+                        "id": str(c.id),
+                        "body": c.body,
+                        "author": self.state.store.users[c.author].name,
+                    }
+                    for c in comments
+                ],
+            }
+        )
+
+
+def _object(req: Request) -> dict[str, Any]:
+    body = req.json()
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def _status_object(api: str, base: str, status: cat.Status) -> dict[str, Any]:
+    category = status.category
+    return {
+        "self": f"{api}/status/{status.id}",
+        "description": status.description,
+        "iconUrl": base + status.icon,
+        "name": status.name,
+        "id": status.id,
+        "statusCategory": {
+            "self": f"{api}/statuscategory/{category.id}",
+            "id": category.id,
+            "key": category.key,
+            "colorName": category.color,
+            "name": category.name,
+        },
+    }
+
+
+def install(app: EmulatorApp, settings: WriteSettings | None = None) -> WriteApi:
+    """Register the routes on ``app`` (Jira pipeline) and its control API."""
+    api = WriteApi(app.state, settings)
+    for method, template, handler in api.routes():
+        app.add_route(method, template, handler)
+    app.control.routes.update(api.control_routes())
+    return api
+
+
+__all__ = ["PERMISSIONS", "WriteApi", "WriteSettings", "install"]

@@ -1,0 +1,383 @@
+"""The three executors against the Jira emulator in-process: the change in Jira, the run's
+summary and logs, Jira's own error messages on rejection, and the catalog upsert (with
+the real issue mapping's fields and selector JQL; the framework's register is recorded)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from port_ocean.exceptions.execution_manager import ActionExecutionError
+
+from client import JiraServerClient
+from jira_server.actions.add_comment import AddCommentExecutor
+from jira_server.actions.base import JiraActionExecutor
+from jira_server.actions.catalog_sync import OceanIssueCatalog
+from jira_server.actions.create_issue import CreateIssueExecutor
+from jira_server.actions.transition_issue import TransitionIssueExecutor
+from local_stack.jira_emulator import EmulatorApp
+from local_stack.jira_emulator import catalog as cat
+
+from .support import (
+    TOKEN,
+    RecordingRegister,
+    RecordingReporter,
+    action_run,
+    default_port_app_config,
+    jira_client,
+    make_emulator,
+)
+
+
+@pytest.fixture
+def app() -> EmulatorApp:
+    return make_emulator()
+
+
+@pytest.fixture
+async def jira(app: EmulatorApp) -> AsyncIterator[JiraServerClient]:
+    client = jira_client(app)
+    yield client
+    await client.aclose()
+
+
+class Harness:
+    """One executor with a recording reporter and the catalog sync on recorded registers."""
+
+    def __init__(self, jira: JiraServerClient, **selector: Any) -> None:
+        self.jira = jira
+        self.reporter = RecordingReporter()
+        self.register = RecordingRegister()
+        config = default_port_app_config(**selector)
+
+        async def current_config() -> Any:
+            return config
+
+        self.catalog = OceanIssueCatalog(current_config, self.register)
+
+    def executor(self, cls: type[JiraActionExecutor]) -> JiraActionExecutor:
+        return cls(client=lambda: self.jira, reporter=self.reporter, catalog=self.catalog)
+
+    async def run(self, cls: type[JiraActionExecutor], **properties: Any) -> None:
+        await self.executor(cls).execute(action_run(cls.ACTION_NAME, properties))
+
+    async def fail(self, cls: type[JiraActionExecutor], **properties: Any) -> ActionExecutionError:
+        with pytest.raises(ActionExecutionError) as caught:
+            await self.run(cls, **properties)
+        assert self.reporter.success is None
+        assert self.reporter.failure_summary == str(caught.value)
+        return caught.value
+
+
+def project_key(app: EmulatorApp) -> str:
+    key: str = app.state.truth()["projects"][0]
+    return key
+
+
+def open_issue(app: EmulatorApp) -> str:
+    key: str = app.state.truth("statusCategory = 'To Do' ORDER BY id ASC")["keys"][0]
+    return key
+
+
+def status_of(app: EmulatorApp, key: str) -> str:
+    found = app.state.store.issue_by_key_or_id(key)
+    assert found is not None
+    return cat.STATUSES[found[1].status].name
+
+
+# ---- create_issue ----------------------------------------------------------------------
+
+
+async def test_create_issue_creates_in_jira_and_upserts_into_the_catalog(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    project = project_key(app)
+    before = app.state.health()["dataVersion"]
+    existing = set(app.state.truth(f"project = {project}")["keys"])
+    await harness.run(
+        CreateIssueExecutor,
+        projectKey=project.lower(),
+        issueType="Bug",
+        summary="  Checkout fails on Safari  ",
+        description="Steps: open the cart",
+        priority="High",
+        labels=["frontend", "safari", "frontend"],
+        assignee="admin",
+        fields={"customfield_10106": 3},
+    )
+
+    success = harness.reporter.success
+    assert success is not None
+    [key] = set(app.state.truth(f"project = {project}")["keys"]) - existing
+    assert success.summary.startswith(f"Created {key}: Checkout fails on Safari; upserted")
+    assert success.link == f"http://jira.test/browse/{key}"
+    assert success.output == {"issueKey": key, "url": success.link}
+    assert app.state.health()["dataVersion"] > before
+
+    issue = await jira.fetch_issue(key, fields=["summary", "priority", "labels", "assignee"])
+    assert issue["fields"]["summary"] == "Checkout fails on Safari"
+    assert issue["fields"]["priority"]["name"] == "High"
+    assert issue["fields"]["labels"] == ["frontend", "safari"]
+    assert issue["fields"]["assignee"]["name"] == "admin"
+
+    # Refetched with the fields the default issue mapping reads, sprints added.
+    [raw] = harness.register.raw
+    assert raw["key"] == key
+    assert {"summary", "status", "issuetype", "priority", "labels", "project"} <= set(raw["fields"])
+    assert "description" not in raw["fields"]  # not mapped, so not fetched
+    assert raw["__sprints"] == []
+    assert any(f"Jira created {key}" in line for line in harness.reporter.logs)
+
+
+async def test_create_issue_missing_summary_is_refused_before_jira(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    before = app.state.health()["dataVersion"]
+    error = await harness.fail(
+        CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="   "
+    )
+    assert str(error) == "Input 'summary' is required"
+    assert error.status_label == "Invalid input"
+    assert app.state.health()["dataVersion"] == before
+    assert "POST /rest/api/2/issue" not in app.state.stats.routes
+
+
+async def test_create_issue_unknown_field_reports_jiras_field_error(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    error = await harness.fail(
+        CreateIssueExecutor,
+        projectKey=project_key(app),
+        issueType="Task",
+        summary="With a stray field",
+        fields='{"customfield_99": "x"}',
+    )
+    assert (
+        "customfield_99: Field 'customfield_99' cannot be set. It is not on the appropriate "
+        "screen, or unknown." in str(error)
+    )
+    assert str(error).startswith("Creating the issue failed: Jira rejected POST /rest/api/2/issue")
+    assert error.status_label == "Jira rejected"
+    assert harness.register.raw == []
+
+
+async def test_create_issue_unknown_project_and_type_report_both_field_errors(
+    jira: JiraServerClient,
+) -> None:
+    harness = Harness(jira)
+    error = await harness.fail(
+        CreateIssueExecutor, projectKey="NOPE", issueType="Saga", summary="Nowhere"
+    )
+    assert "project: valid project is required" in str(error)
+    assert "issuetype: valid issue type is required" in str(error)
+
+
+async def test_create_issue_without_create_permission_is_a_403_with_jiras_message(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    app.writes.settings.update({"denied_permissions": ["CREATE_ISSUES"]})
+    harness = Harness(jira)
+    error = await harness.fail(
+        CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="Denied"
+    )
+    assert "You do not have permission to create issues in this project." in str(error)
+    assert error.status_label == "No permission"
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"issueType": "Task", "summary": "x"}, "Input 'projectKey' is required"),
+        ({"projectKey": "../x", "issueType": "Task", "summary": "x"}, "Input 'projectKey' must"),
+        ({"projectKey": "PLAT", "summary": "x"}, "Input 'issueType' is required"),
+        ({"projectKey": "PLAT", "issueType": "Task", "summary": "a\nb"}, "single line"),
+        ({"projectKey": "PLAT", "issueType": "Task", "summary": "x" * 256}, "255 characters"),
+        (
+            {"projectKey": "PLAT", "issueType": "Task", "summary": "x", "labels": ["a b"]},
+            "Input 'labels': 'a b' contains spaces",
+        ),
+        (
+            {"projectKey": "PLAT", "issueType": "Task", "summary": "x", "fields": "[1]"},
+            "Input 'fields' must be a JSON object",
+        ),
+        (
+            {"projectKey": "PLAT", "issueType": "Task", "summary": "x", "fields": "{"},
+            "Input 'fields' is not valid JSON",
+        ),
+        (
+            {"projectKey": "PLAT", "issueType": "Task", "summary": "x", "fields": {"summary": 1}},
+            "Input 'fields' sets 'summary'; use the input 'summary' instead",
+        ),
+        (
+            {"projectKey": "PLAT", "issueType": "Task", "summary": "x", "sumary": "typo"},
+            "Unknown input(s) 'sumary'",
+        ),
+        ({"projectKey": "PLAT", "issueType": 3, "summary": "x"}, "Input 'issueType' must be text"),
+    ],
+)
+async def test_create_issue_input_errors_name_the_input(
+    app: EmulatorApp, jira: JiraServerClient, properties: dict[str, Any], message: str
+) -> None:
+    error = await Harness(jira).fail(CreateIssueExecutor, **properties)
+    assert message in str(error)
+    assert error.status_label == "Invalid input"
+    assert "POST /rest/api/2/issue" not in app.state.stats.routes
+
+
+async def test_run_logs_and_summary_never_show_the_token(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    await harness.run(
+        CreateIssueExecutor,
+        projectKey=project_key(app),
+        issueType="Task",
+        summary=f"pasted by mistake {TOKEN}",
+    )
+    assert harness.reporter.success is not None
+    assert TOKEN not in harness.reporter.text()
+    assert "pasted by mistake ***" in harness.reporter.text()
+
+
+# ---- add_comment -----------------------------------------------------------------------
+
+
+async def test_add_comment_comments_and_refreshes_the_catalog(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    key = open_issue(app)
+    await harness.run(AddCommentExecutor, issueKey=key.lower(), body="Looks *good* to me")
+    success = harness.reporter.success
+    assert success is not None
+    assert success.summary.startswith(f"Commented on {key} (comment 2000000001); upserted")
+    [comment] = app.state.store.comments[int(app.state.truth(f"key = {key}")["ids"][0])]
+    assert comment.body == "Looks *good* to me"
+    assert [raw["key"] for raw in harness.register.raw] == [key]
+
+
+@pytest.mark.parametrize("bad", ["../x", "PLAT-0", "PLAT-1/../../x", "PLAT 1", "", "-1"])
+async def test_add_comment_bad_key_never_reaches_jira(
+    app: EmulatorApp, jira: JiraServerClient, bad: str
+) -> None:
+    error = await Harness(jira).fail(AddCommentExecutor, issueKey=bad, body="hello")
+    assert "Input 'issueKey'" in str(error)
+    assert app.state.stats.requests == 0
+
+
+async def test_add_comment_empty_body_and_unknown_issue(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    empty = await Harness(jira).fail(AddCommentExecutor, issueKey=open_issue(app), body=" \n")
+    assert str(empty) == "Input 'body' is required: the comment text"
+    missing = await Harness(jira).fail(AddCommentExecutor, issueKey="ZZZ-999", body="hi")
+    assert "Issue Does Not Exist" in str(missing)
+    assert missing.status_label == "Not found"
+
+
+async def test_add_comment_without_permission(app: EmulatorApp, jira: JiraServerClient) -> None:
+    app.writes.settings.update({"denied_permissions": ["ADD_COMMENTS"]})
+    error = await Harness(jira).fail(AddCommentExecutor, issueKey=open_issue(app), body="hi")
+    assert "You do not have the permission to comment on this issue." in str(error)
+
+
+# ---- transition_issue ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("transition", "target"),
+    [("In Progress", "In Progress"), ("start progress", "In Progress"), ("31", "Done")],
+    ids=["target-status", "transition-name", "transition-id"],
+)
+async def test_transition_by_status_name_or_id(
+    app: EmulatorApp, jira: JiraServerClient, transition: str, target: str
+) -> None:
+    harness = Harness(jira)
+    key = open_issue(app)
+    start = status_of(app, key)
+    await harness.run(TransitionIssueExecutor, issueKey=key, transition=transition)
+    assert status_of(app, key) == target
+    success = harness.reporter.success
+    assert success is not None
+    assert success.summary.startswith(f"Moved {key} from '{start}' to '{target}'")
+    [raw] = harness.register.raw
+    assert raw["fields"]["status"]["name"] == target
+
+
+async def test_transition_to_the_current_status_is_a_harmless_no_op(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira)
+    key = open_issue(app)
+    current = status_of(app, key)
+    await harness.run(TransitionIssueExecutor, issueKey=key, transition=current.upper())
+    assert harness.reporter.success is not None
+    assert f"{key} is already in status '{current}': nothing to do" in (
+        harness.reporter.success.summary
+    )
+    assert "POST /rest/api/2/issue/{issueIdOrKey}/transitions" not in app.state.stats.routes
+
+
+async def test_unknown_transition_lists_what_jira_offers(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    key = open_issue(app)
+    error = await Harness(jira).fail(TransitionIssueExecutor, issueKey=key, transition="Ship it")
+    assert f"'Ship it' is neither a transition nor a target status available for {key}" in str(
+        error
+    )
+    assert "'Start Progress' (id 21, to 'In Progress')" in str(error)
+    assert error.status_label == "No transition"
+    assert "POST /rest/api/2/issue/{issueIdOrKey}/transitions" not in app.state.stats.routes
+
+
+async def test_transition_without_permission_explains_the_empty_list(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    app.writes.settings.update({"denied_permissions": ["TRANSITION_ISSUES"]})
+    key = open_issue(app)
+    error = await Harness(jira).fail(TransitionIssueExecutor, issueKey=key, transition="Done")
+    assert "lacks the 'Transition Issues' permission" in str(error)
+
+
+# ---- catalog selection -------------------------------------------------------------------
+
+
+async def test_issue_outside_the_selector_jql_is_not_upserted(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira, jql="statusCategory = Done")
+    await harness.run(
+        CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="Fresh"
+    )
+    success = harness.reporter.success
+    assert success is not None
+    assert "is not selected by the issue selector's JQL, so it is not upserted" in success.summary
+    assert harness.register.raw == []
+
+
+async def test_catalog_failure_does_not_fail_the_done_change(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    harness = Harness(jira, jql="project = ")  # invalid JQL: the membership check fails
+    await harness.run(
+        CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="Kept"
+    )
+    success = harness.reporter.success
+    assert success is not None
+    assert success.summary.startswith("Created ")
+    assert "could not be upserted into the catalog now" in success.summary
+    assert "the next resync will bring it" in success.summary
+
+
+async def test_an_unexpected_error_is_a_clear_redacted_failure(jira: JiraServerClient) -> None:
+    class Broken(CreateIssueExecutor):
+        async def perform(self, *args: Any) -> Any:
+            raise RuntimeError(f"boom with {TOKEN}")
+
+    error = await Harness(jira).fail(Broken, summary="x")
+    assert str(error) == "Unexpected error: RuntimeError: boom with ***"
