@@ -34,6 +34,7 @@ from jira_server.errors import (
     PartialResultError,
 )
 from jira_server.jql import highest_id_query, keyset_query, strip_order_by
+from jira_server.prefetch import PrefetchWindow
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 from jira_server.sprints import sprint_field_ids
@@ -716,21 +717,23 @@ class JiraServerClient:
         fields: Sequence[str] | None,
         expand: Sequence[str] | None,
     ) -> AsyncIterator[Page]:
-        # A window of partitions runs ahead of the consumer: enough to keep every request
-        # slot busy, small enough that memory does not grow with the number of issues.
-        window = self.settings.max_concurrent_requests * 2
+        # Partitions are fetched side by side, a window ahead of the consumer that adapts to
+        # its pace (see jira_server.prefetch), and yielded in id order.
+        window = PrefetchWindow(self.settings.max_concurrent_requests)
         pending: deque[asyncio.Task[list[Page]]] = deque()
         queue = deque(partitions)
         try:
             while queue or pending:
-                while queue and len(pending) < window:
+                while queue and len(pending) < window.size:
                     after, up_to = queue.popleft()
                     pending.append(
                         asyncio.create_task(
                             self._fetch_partition(where, after, up_to, page_size, fields, expand)
                         )
                     )
-                for page in await pending.popleft():
+                head = pending.popleft()
+                window.record(consumer_waited=not head.done())
+                for page in await head:
                     yield page
         finally:
             for task in pending:

@@ -6,7 +6,7 @@ from typing import Any, Literal, cast
 
 from loguru import logger
 from port_ocean.clients.port.types import UserAgentType
-from port_ocean.context.event import TriggerType, event_context
+from port_ocean.context.event import EventType, TriggerType, event, event_context
 from port_ocean.context.ocean import PortOceanContext
 from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
 from port_ocean.core.handlers.port_app_config.models import (
@@ -15,12 +15,15 @@ from port_ocean.core.handlers.port_app_config.models import (
     Selector,
 )
 from port_ocean.core.integrations.base import BaseIntegration
+from port_ocean.core.models import Entity
+from port_ocean.core.ocean_types import CalculationResult
 from pydantic.v1 import Field
 
 from jira_server import outcome, sync_mode
 from jira_server.errors import SettingsError
 from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.issue_enrichment import reads_sprints
+from jira_server.kept_entities import KeptEntities
 from jira_server.settings import JiraSettings, load_settings
 from jira_server.sync_mode import IncrementalResource, Mode, SyncState
 
@@ -198,6 +201,7 @@ class JiraServerIntegration(BaseIntegration):
     def __init__(self, context: PortOceanContext) -> None:
         super().__init__(context)
         self.settings: JiraSettings = load_settings_or_exit(context.integration_config)
+        self._kept = KeptEntities()
         if not self.settings.verify_ssl:
             logger.warning(
                 "verifySsl is false: Jira's TLS certificate is NOT verified and the credentials "
@@ -214,6 +218,7 @@ class JiraServerIntegration(BaseIntegration):
         """Every resync goes through here: choose full or incremental, run it, record the
         state, and make a failed ONCE run exit non-zero (the framework exits 0)."""
         outcome.reset()
+        self._kept.reset()
         resources = await self._incremental_resources()
         decision = await sync_mode.decide(
             SyncState(self.context.port_client),
@@ -247,6 +252,26 @@ class JiraServerIntegration(BaseIntegration):
         OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED) follows the same policy, so a missing
         cursor or a due full sync still reconciles."""
         await self.sync_raw_all(None, trigger_type, user_agent_type)
+
+    async def _register_resource_raw(
+        self,
+        resource: ResourceConfig,
+        results: list[dict[Any, Any]],
+        user_agent_type: UserAgentType,
+        parse_all: bool = False,
+        batch_index: int = 1,
+    ) -> CalculationResult:
+        """During a resync, keep only what reconciliation reads of the pushed entities, so
+        memory does not grow with the number of issues (see jira_server.kept_entities)."""
+        result = await super()._register_resource_raw(
+            resource, results, user_agent_type, parse_all, batch_index
+        )
+        if event.event_type != EventType.RESYNC:
+            return result
+        kept = cast(list[Entity], self._kept.compact(result.entity_selector_diff.passed))
+        return result._replace(
+            entity_selector_diff=result.entity_selector_diff._replace(passed=kept)
+        )
 
     def _full_sync_requested(self, by_listener: bool, trigger_type: TriggerType) -> str | None:
         if self.settings.full_sync:

@@ -81,3 +81,27 @@ async def test_rejected_credentials_fail_before_any_catalog_change() -> None:
         result = await harness.trigger_resync()
     assert result.upserted_entities == [] and result.deleted_entities == []
     assert "Jira rejected the personal access token" in str(result.errors[0])
+
+
+async def test_relation_targets_outside_the_selectors_survive_reconciliation() -> None:
+    # Carol is inactive (not synced as a user) but reports two issues: the catalog holds a
+    # placeholder for her, which reconciliation must keep although the sync kept only one
+    # issue's reference to her.
+    jira = jira_mock.sample_jira()
+    carol = jira.users[2]
+    for old in jira.issues[3:5]:
+        old["fields"]["reporter"] = carol
+    placeholder = {
+        "identifier": carol["key"],
+        "blueprint": "jiraServerUser",
+        "properties": {},
+        "relations": {},
+    }
+    async with booted(jira.transport()) as harness:
+        current = (await harness.trigger_resync()).upserted_entities
+    async with booted(
+        jira.transport(), port_entities=[*current, placeholder, stale_issue()]
+    ) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors == []
+    assert [e["identifier"] for e in result.deleted_entities] == ["GONE-1"]

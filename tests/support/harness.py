@@ -7,6 +7,7 @@ client, so its transport is swapped through ``client_provider.transport_factory`
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,11 @@ def default_mapping() -> dict[str, Any]:
         (ROOT / ".port/resources/port-app-config.yml").read_text()
     )
     return mapping
+
+
+def default_blueprints() -> dict[str, dict[str, Any]]:
+    blueprints = json.loads((ROOT / ".port/resources/blueprints.json").read_text())
+    return {b["identifier"]: b for b in blueprints}
 
 
 def resource(mapping: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -50,12 +56,15 @@ async def booted(
     config: dict[str, Any] | None = None,
     port_entities: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[IntegrationTestHarness]:
+    """``port_entities``: what the catalog holds before the resync (for reconciliation)."""
     previous = client_provider.transport_factory
     client_provider.transport_factory = lambda _settings: jira_transport
     harness = IntegrationTestHarness(
         integration_path=str(ROOT),
         port_mapping_config=copy.deepcopy(mapping or default_mapping()),
         third_party_transport=InterceptTransport(strict=True),
+        # The real blueprints: reconciliation reads their relations to protect targets.
+        port_blueprints=default_blueprints(),
         config_overrides=config or integration_config(),
         port_search_entities_response=port_entities,
     )
