@@ -11,7 +11,9 @@ request; the issue selector takes every issue (``jql: ""``). Steps:
 3. the floor: a minimal downloader replaying exactly the page requests of step 2 (same JQL,
    fields, page sizes), with the same concurrency;
 4. the naive baseline: sequential ``startAt`` pages of ``maxResults=50`` with all fields, per
-   project (one JQL over everything stops at Data Center's 10,000-result window);
+   project, once as a download and once as a full sync through Ocean (the same integration
+   with its issue paging swapped, see ``naive_client/``); Data Center's 10,000-result window
+   is off for it, since offset paging cannot pass it;
 5. the same integration run on a smaller scenario (``--small-issues``), to compare memory.
 
 Prints one JSON line (and writes it to ``--output`` if given).
@@ -98,10 +100,15 @@ class PeakRss:
 
 
 def run_integration(
-    stack: LocalStack, resources: Path, timeout: float, *, naive_client: bool = False
+    stack: LocalStack,
+    resources: Path,
+    timeout: float,
+    *,
+    naive_client: bool = False,
+    ocean_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     stack.jira_control.reset_stats()
-    extra = {"OCEAN__RESOURCES_PATH": str(resources)}
+    extra = {"OCEAN__RESOURCES_PATH": str(resources), **(ocean_env or {})}
     if naive_client:
         # sitecustomize.py there swaps in the naive issue paging at interpreter start.
         extra["PYTHONPATH"] = f"{NAIVE_CLIENT}:{REPO_ROOT}"
@@ -196,7 +203,9 @@ async def floor(stack: LocalStack, fields: list[str], searches: list[dict[str, A
 
 
 async def naive(stack: LocalStack, projects: list[str]) -> dict[str, Any]:
-    """What simple scripts do: one request at a time, 50 issues, every field."""
+    """What simple scripts do: one request at a time, 50 issues, every field. Data Center's
+    10,000-result window is switched off for it: offset paging would stop there."""
+    stack.jira_control.patch_settings(recent_dc=False)
     stack.jira_control.reset_stats()
     headers = {"Authorization": f"Bearer {LOCAL_JIRA_TOKEN}"}
     issues = 0
@@ -257,14 +266,23 @@ def main() -> int:
     parser.add_argument(
         "--skip-naive-sync", action="store_true", help="skip the slow naive full-sync baseline"
     )
+    parser.add_argument(
+        "--ocean-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the integration's runs, e.g. framework options to compare",
+    )
     args = parser.parse_args()
 
+    ocean_env = dict(item.split("=", 1) for item in args.ocean_env)
     work = Path(tempfile.mkdtemp(prefix="jira-bench-"))
     resources = bench_resources(work, "resources")
     naive_resources = bench_resources(work, "naive-resources", slimPayload=False)
     fields = issue_fields(resources)
     result: dict[str, Any] = {
         "scenario": {
+            "ocean_env": ocean_env,
             "projects": args.projects,
             "issues": args.issues,
             "users": args.users,
@@ -276,7 +294,7 @@ def main() -> int:
             work / "large", jira=scenario(args, args.issues), catalog_db=str(work / "large.db")
         ) as stack:
             say(f"integration: {args.issues} issues")
-            sync = run_integration(stack, resources, args.timeout)
+            sync = run_integration(stack, resources, args.timeout, ocean_env=ocean_env)
             say("fetch phase, floor and naive download")
             fetched = asyncio.run(fetch_phase(stack, fields))
             floor_seconds = asyncio.run(floor(stack, fields, fetched.pop("searches")))
@@ -288,8 +306,9 @@ def main() -> int:
                 work / "naive", jira=scenario(args, args.issues), catalog_db=str(work / "n.db")
             ) as stack:
                 say(f"naive baseline sync: {args.issues} issues (sequential, 50, *all)")
+                stack.jira_control.patch_settings(recent_dc=False)
                 naive_sync = run_integration(
-                    stack, naive_resources, args.timeout, naive_client=True
+                    stack, naive_resources, args.timeout, naive_client=True, ocean_env=ocean_env
                 )
         with local_stack(
             work / "small",
@@ -297,7 +316,7 @@ def main() -> int:
             catalog_db=str(work / "small.db"),
         ) as stack:
             say(f"integration: {args.small_issues} issues")
-            small = run_integration(stack, resources, args.timeout)
+            small = run_integration(stack, resources, args.timeout, ocean_env=ocean_env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

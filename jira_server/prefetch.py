@@ -15,7 +15,7 @@ MIN_AHEAD = 2
 class PrefetchWindow:
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
-        self.size = self.limit
+        self.size = min(MIN_AHEAD, self.limit)  # grows as soon as the consumer waits
 
     def record(self, consumer_waited: bool) -> None:
         if consumer_waited:
