@@ -5,7 +5,9 @@ request; the issue selector takes every issue (``jql: ""``). Steps:
 
 1. the integration: a real ``ocean sail`` ONCE run against the emulator and a local catalog
    (wall seconds, peak RSS sampled every 0.1 s, Jira requests/bytes/max in flight from the
-   emulator's stats, catalog requests, and the time the sync waited on Jira per kind);
+   emulator's stats, catalog requests, and the time the sync waited on Jira per kind); the
+   issue selector is incremental, so this first run is full, and a second run after 1% of
+   the issues changed in Jira is incremental;
 2. the fetch phase alone: the integration's own client downloading the same kinds with the
    same settings, drained without processing;
 3. the floor: a minimal downloader replaying exactly the page requests of step 2 (same JQL,
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,14 @@ from client import JiraServerClient
 from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
 from local_stack.catalog.testing import ocean_executable
-from local_stack.stack import LOCAL_JIRA_TOKEN, REPO_ROOT, LocalStack, jira_args, local_stack
+from local_stack.stack import (
+    LOCAL_JIRA_TOKEN,
+    REPO_ROOT,
+    LocalStack,
+    jira_args,
+    local_stack,
+    resources_with,
+)
 
 NAIVE_PAGE = 50
 NAIVE_CLIENT = Path(__file__).resolve().parent / "naive_client"
@@ -50,18 +60,6 @@ FETCH_LINE = re.compile(
     r"Fetched kind (?P<kind>\w+): (?P<items>\d+) items in (?P<pages>\d+) pages; the sync "
     r"waited (?P<waited>[\d.]+)s on Jira over (?P<span>[\d.]+)s"
 )
-
-
-def bench_resources(work: Path, name: str, **issue_selector: Any) -> Path:
-    """The default resources, with an issue selector that takes every issue."""
-    target = work / name
-    shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
-    config = yaml.safe_load((target / "port-app-config.yml").read_text())
-    for resource in config["resources"]:
-        if resource["kind"] == "issue":
-            resource["selector"].update({"jql": "", **issue_selector})
-    (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return target
 
 
 def issue_fields(resources: Path) -> list[str]:
@@ -244,13 +242,30 @@ def say(message: str) -> None:
 
 
 def scenario(args: argparse.Namespace, issues: int) -> list[str]:
+    # Data as of an hour ago: nothing falls inside the incremental overlap by chance.
+    anchor = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     return jira_args(
         projects=args.projects,
         users=args.users,
         issues=issues,
         seed=args.seed,
-        extra=("--latency-ms", str(args.latency_ms)),
+        extra=("--latency-ms", str(args.latency_ms), "--anchor", anchor),
     )
+
+
+def incremental_run(
+    stack: LocalStack, resources: Path, args: argparse.Namespace, ocean_env: dict[str, str]
+) -> dict[str, Any]:
+    """After the full run: change 1% of the issues in Jira, run again (incremental)."""
+    changed = max(1, args.issues // 100)
+    stack.jira_control.mutate({"op": "update", "jql": "", "count": changed, "summary": "edited"})
+    result = run_integration(stack, resources, args.timeout, ocean_env=ocean_env)
+    searches = stack.jira_control.stats(searches=True)["searches"]
+    result["issues_changed"] = changed
+    result["issues_fetched"] = sum(
+        s["returned"] for s in searches if s["maxResults"] > 1 and "updated >=" in s["jql"]
+    )
+    return result
 
 
 def main() -> int:
@@ -277,8 +292,9 @@ def main() -> int:
 
     ocean_env = dict(item.split("=", 1) for item in args.ocean_env)
     work = Path(tempfile.mkdtemp(prefix="jira-bench-"))
-    resources = bench_resources(work, "resources")
-    naive_resources = bench_resources(work, "naive-resources", slimPayload=False)
+    # Every issue selected; the naive baseline maps unslimmed payloads, as simple clients do.
+    resources = resources_with(work / "resources", jql="", incremental=True)
+    naive_resources = resources_with(work / "naive-resources", jql="", slimPayload=False)
     fields = issue_fields(resources)
     result: dict[str, Any] = {
         "scenario": {
@@ -295,6 +311,8 @@ def main() -> int:
         ) as stack:
             say(f"integration: {args.issues} issues")
             sync = run_integration(stack, resources, args.timeout, ocean_env=ocean_env)
+            say("incremental run after 1% of the issues changed")
+            incremental = incremental_run(stack, resources, args, ocean_env)
             say("fetch phase, floor and naive download")
             fetched = asyncio.run(fetch_phase(stack, fields))
             floor_seconds = asyncio.run(floor(stack, fields, fetched.pop("searches")))
@@ -324,6 +342,11 @@ def main() -> int:
     result.update(
         {
             "wall_seconds": wall,
+            "incremental_wall_seconds": incremental["wall_seconds"],
+            "incremental_issues_changed": incremental["issues_changed"],
+            "incremental_issues_fetched": incremental["issues_fetched"],
+            "incremental_jira_requests": incremental["jira_requests"],
+            "incremental_jira_bytes": incremental["jira_bytes"],
             "jira_requests": sync["jira_requests"],
             "jira_bytes": sync["jira_bytes"],
             "jira_max_in_flight": sync["jira_max_in_flight"],

@@ -4,6 +4,7 @@ tests and the benchmark all drive it through here)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from local_stack.catalog.testing import CatalogClient, ocean_env, ocean_executable, start_catalog
 from local_stack.process import RunningServer, start_server
@@ -30,6 +32,18 @@ BLUEPRINTS = {
     "component": "jiraServerComponent",
     "issue": "jiraServerIssue",
 }
+
+
+def resources_with(target: Path, **issue_selector: Any) -> Path:
+    """A copy of ``.port/resources`` whose issue selector is updated with ``issue_selector``;
+    point ``OCEAN__RESOURCES_PATH`` at it to run the integration with another mapping."""
+    shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
+    config = yaml.safe_load((target / "port-app-config.yml").read_text())
+    for resource in config["resources"]:
+        if resource["kind"] == "issue":
+            resource["selector"].update(issue_selector)
+    (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
 
 
 @dataclass
