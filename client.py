@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import math
+import re
 import ssl
 import time
 from collections import deque
@@ -38,7 +39,13 @@ from jira_server.prefetch import PrefetchWindow
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 from jira_server.sprints import sprint_field_ids
-from jira_server.transport import WRITE, RateLimitThrottle, RetryingTransport, RetryPolicy
+from jira_server.transport import (
+    RETRIES,
+    WRITE,
+    RateLimitThrottle,
+    RetryingTransport,
+    RetryPolicy,
+)
 
 API = "/rest/api/2"
 AGILE = "/rest/agile/1.0"
@@ -98,10 +105,11 @@ class JiraServerClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.redact = Redactor(settings.secrets)
-        self.throttle = RateLimitThrottle(sleep=sleep)
+        self.throttle = RateLimitThrottle(sleep=sleep, clock=clock)
         self.retrying = RetryingTransport(
             transport or network_transport(settings),
             RetryPolicy(max_retries=settings.max_retries),
@@ -215,9 +223,14 @@ class JiraServerClient:
         messages = self._jira_messages(response)
         detail = f": {'; '.join(messages)}" if messages else ""
         if status == 401:
+            hint = ""
+            if response.headers.get("X-Seraph-LoginReason") == "AUTHENTICATION_DENIED":
+                # Jira 11 (and admins elsewhere) turn Basic auth off for the REST API.
+                hint = ". Basic authentication is refused here: use a personal access token (token)"
             raise JiraAuthError(
                 self.redact(
-                    f"Jira rejected the {self.settings.auth.description} (401 on {where}){detail}"
+                    f"Jira rejected the {self.settings.auth.description} (401 on {where})"
+                    f"{detail}{hint}"
                 )
             )
         if status == 403:
@@ -238,7 +251,9 @@ class JiraServerClient:
             raise JiraQueryError(
                 self.redact(f"Jira rejected {where} (400){detail}"), jira_messages=messages
             )
-        raise JiraResponseError(self.redact(f"Jira answered {where} with {status}{detail}"), status)
+        raise JiraResponseError(
+            self.redact(f"Jira answered {where} with {status}{detail}{_retried(response)}"), status
+        )
 
     @staticmethod
     def _jira_messages(response: httpx.Response) -> list[str]:
@@ -246,6 +261,9 @@ class JiraServerClient:
             body = response.json()
         except ValueError:
             text = response.text.strip()
+            title = _html_title(text)
+            if title:  # a proxy's error page: its title says it all
+                return [title]
             return [text[:300]] if text else []
         if not isinstance(body, dict):
             return []
@@ -379,16 +397,19 @@ class JiraServerClient:
                 raise PartialResultError(f"/user/list repeated cursor {cursor!r}; stopping")
             seen_cursors.add(cursor)
 
-    async def probe_user_listing(self) -> None:
-        """One small user-listing call, on the endpoint a user resync would use."""
+    async def probe_user_listing(self) -> int:
+        """One small user-listing call, on the endpoint a user resync would use; returns how
+        many users it listed (0 or 1: none means no 'Browse users and groups')."""
         try:
-            await self.request_json("GET", "/user/list", params={"maxResults": 1})
+            body = await self.request_json("GET", "/user/list", params={"maxResults": 1})
         except JiraResponseError as exc:
             if exc.status_code != 404:
                 raise
-            await self.request_json(
+            body = await self.request_json(
                 "GET", "/user/search", params={"username": ".", "maxResults": 1}
             )
+        listed = body.get("values") if isinstance(body, dict) else body
+        return len(listed) if isinstance(listed, list) else 0
 
     def _user_search_params(self, query: str, include_inactive: bool) -> dict[str, Any]:
         return {
@@ -771,6 +792,23 @@ class JiraServerClient:
 def _segment(value: str) -> str:
     """One URL path segment: a value can never add a ``/`` or ``..`` to the path."""
     return quote(value, safe="")
+
+
+def _html_title(text: str) -> str | None:
+    match = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return None
+    return match.group(1).strip() or None
+
+
+def _retried(response: httpx.Response) -> str:
+    retries = response.extensions.get(RETRIES) or 0
+    if response.status_code == 429:
+        return (
+            f" (rate limited; gave up after {retries} retries: lower maxConcurrentRequests or "
+            "ask a Jira administrator to raise the sync user's rate limit)"
+        )
+    return f" (after {retries} retries)" if retries else ""
 
 
 def _require_users(count: int) -> None:

@@ -20,6 +20,7 @@ from port_ocean.core.ocean_types import CalculationResult
 from pydantic.v1 import Field
 
 from jira_server import outcome, sync_mode
+from jira_server.deletion_guard import DEFAULT_MAX_DELETION_FRACTION, GuardedEntitiesStateApplier
 from jira_server.errors import SettingsError
 from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.issue_enrichment import reads_sprints
@@ -192,11 +193,26 @@ JiraResourceConfig = (
 
 class JiraServerPortAppConfig(PortAppConfig):
     resources: list[JiraResourceConfig] = Field(default_factory=list)  # type: ignore[assignment]
+    max_deletion_fraction: float = Field(
+        default=DEFAULT_MAX_DELETION_FRACTION,
+        alias="maxDeletionFraction",
+        ge=0,
+        le=1,
+        title="Max deletion fraction",
+        description=(
+            "A full resync that would delete more than this share of a blueprint's entities "
+            "deletes nothing and fails (e.g. a JQL that suddenly matches nothing); "
+            "1 allows any drop"
+        ),
+    )
 
 
 class JiraServerIntegration(BaseIntegration):
     class AppConfigHandlerClass(APIPortAppConfig):
         CONFIG_CLASS = JiraServerPortAppConfig
+
+    # Judges reconciliation's deletions per blueprint (see jira_server.deletion_guard).
+    EntitiesStateApplierClass = GuardedEntitiesStateApplier
 
     def __init__(self, context: PortOceanContext) -> None:
         super().__init__(context)
@@ -219,16 +235,20 @@ class JiraServerIntegration(BaseIntegration):
         state, and make a failed ONCE run exit non-zero (the framework exits 0)."""
         outcome.reset()
         self._kept.reset()
-        resources = await self._incremental_resources()
-        decision = await sync_mode.decide(
-            SyncState(self.context.port_client),
-            resources,
-            requested_full=self._full_sync_requested(_ is not None, trigger_type),
-        )
-        if resources:
-            logger.info(f"Running a {decision.mode} sync: {decision.reason}")
         succeeded = False
         try:
+            try:
+                resources = await self._incremental_resources()
+            except Exception as exc:  # e.g. a mapping that does not validate
+                outcome.record_failure("all kinds (mapping)", exc)
+                raise
+            decision = await sync_mode.decide(
+                SyncState(self.context.port_client),
+                resources,
+                requested_full=self._full_sync_requested(_ is not None, trigger_type),
+            )
+            if resources:
+                logger.info(f"Running a {decision.mode} sync: {decision.reason}")
             if decision.mode is Mode.INCREMENTAL:
                 succeeded = await self._incremental_run(resources, trigger_type, user_agent_type)
             else:
@@ -237,7 +257,9 @@ class JiraServerIntegration(BaseIntegration):
                 )
         finally:
             if not succeeded:
-                logger.error(f"Resync failed, catalog left as it was: {outcome.summary()}")
+                logger.error(
+                    f"Resync failed, nothing was deleted from the catalog: {outcome.summary()}"
+                )
                 if self.context.config.event_listener.type == "ONCE":
                     outcome.exit_with_code_at_shutdown(outcome.EXIT_RESYNC_FAILED)
         return succeeded
@@ -306,9 +328,9 @@ class JiraServerIntegration(BaseIntegration):
         silent: bool,
     ) -> bool:
         started_at = datetime.now(UTC)
-        succeeded = bool(
-            await super().sync_raw_all(listener_args, trigger_type, user_agent_type, silent)
-        )
+        finished = await super().sync_raw_all(listener_args, trigger_type, user_agent_type, silent)
+        # The deletion guard can refuse deletions of a resync the framework calls a success.
+        succeeded = bool(finished) and not outcome.failures()
         if succeeded:
             state = SyncState(self.context.port_client)
             for resource in resources:

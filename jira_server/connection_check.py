@@ -80,13 +80,15 @@ async def run_connection_check(client: JiraServerClient) -> CheckReport:
 
 
 async def _can_list_users(client: JiraServerClient, report: CheckReport) -> bool:
+    hint = "the 'user' kind needs the 'Browse users and groups' global permission"
     try:
-        await client.probe_user_listing()
+        listed = await client.probe_user_listing()
     except (JiraPermissionError, JiraResponseError) as exc:
-        report.warnings.append(
-            f"cannot list users ({exc}); the 'user' kind needs the 'Browse users and groups' "
-            "global permission"
-        )
+        report.warnings.append(f"cannot list users ({exc}); {hint}")
+        return False
+    if listed == 0:
+        # Jira hides users instead of refusing; the syncing user itself would be listed.
+        report.warnings.append(f"Jira lists no users; {hint}")
         return False
     return True
 

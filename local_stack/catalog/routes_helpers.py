@@ -13,6 +13,7 @@ from local_stack.catalog.catalog import Catalog
 from local_stack.catalog.errors import PortApiError, invalid_request
 from local_stack.catalog.routes_actions import KIND as RUN_KIND
 from local_stack.catalog.routes_actions import enqueue_run
+from local_stack.catalog.routes_integration import request_resync
 from local_stack.catalog.routing import catalog_of, read_object
 from local_stack.catalog.serialize import entity_json
 from local_stack.catalog.state import FAULT_OPERATIONS
@@ -98,6 +99,12 @@ async def integrations(request: Request, catalog: Catalog) -> Response:
     return JSONResponse({"integrations": catalog.store.list_docs("integration")})
 
 
+async def resync_request(request: Request, catalog: Catalog) -> Response:
+    """What Port's "Resync" button does: a new resync request for a POLLING listener."""
+    identifier = request.path_params["identifier"]
+    return JSONResponse({"ok": True, "request": request_resync(catalog, identifier)})
+
+
 async def action_runs(request: Request, catalog: Catalog) -> Response:
     """GET lists runs (with logs); POST enqueues ``{"action", "integrationActionType",
     "properties", "installationId"?}`` (default: the only integration)."""
@@ -144,6 +151,11 @@ ROUTES: list[Route] = [
     Route("/_catalog/fail", _plain(fail), methods=["GET", "POST", "DELETE"]),
     Route("/_catalog/logs", _plain(logs), methods=["GET"]),
     Route("/_catalog/integrations", _plain(integrations), methods=["GET"]),
+    Route(
+        "/_catalog/integrations/{identifier}/resync-request",
+        _plain(resync_request),
+        methods=["POST"],
+    ),
     Route("/_catalog/action-runs", _plain(action_runs), methods=["GET", "POST"]),
     Route("/_catalog/health", _plain(health), methods=["GET"]),
 ]

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from local_stack.catalog.catalog import Catalog
 from local_stack.catalog.errors import PortApiError, invalid_request, not_found, ok
 from local_stack.catalog.routing import api_route, path_param, read_json, read_object
-from local_stack.catalog.timeutil import now_us, to_iso
+from local_stack.catalog.timeutil import now_us, parse_iso_us, to_iso
 
 KIND = "integration"
 # Keys a PATCH cannot change; any other key in the body is stored as given.
@@ -110,9 +110,27 @@ async def patch_resync_state(request: Request, catalog: Catalog) -> Response:
     return ok({"integration": public_view(request, record)})
 
 
+RESYNC_REQUEST_KIND = "resync_request"
+
+
 async def resync_request(request: Request, catalog: Catalog) -> Response:
-    _load(catalog, path_param(request, "identifier"))
-    return ok({"request": None})
+    """The latest "resync now" request (POLLING listeners resync when its updatedAt moves);
+    set through ``POST /_catalog/integrations/{identifier}/resync-request``."""
+    identifier = path_param(request, "identifier")
+    _load(catalog, identifier)
+    return ok({"request": catalog.store.get_doc(RESYNC_REQUEST_KIND, identifier)})
+
+
+def request_resync(catalog: Catalog, identifier: str) -> dict[str, Any]:
+    _load(catalog, identifier)
+    micros = now_us()
+    previous = catalog.store.get_doc(RESYNC_REQUEST_KIND, identifier)
+    if previous is not None:
+        # Strictly later, even within one millisecond: listeners compare the timestamps.
+        micros = max(micros, parse_iso_us(previous["updatedAt"]) + 1000)
+    body = {"updatedAt": to_iso(micros)}
+    catalog.store.put_doc(RESYNC_REQUEST_KIND, identifier, body)
+    return body
 
 
 async def provision_enabled(request: Request, catalog: Catalog) -> Response:

@@ -77,6 +77,13 @@ class CatalogClient:
     def reset(self) -> None:
         self._post("/_catalog/reset")
 
+    def request_resync(self, identifier: str) -> dict[str, Any]:
+        """A new resync request: a POLLING ``ocean sail`` resyncs at its next poll."""
+        result: dict[str, Any] = self._post(f"/_catalog/integrations/{identifier}/resync-request")[
+            "request"
+        ]
+        return result
+
     def fail(
         self, operation: str, count: int = 1, status: int = 500, retry_after: float | None = None
     ) -> None:

@@ -30,11 +30,14 @@ class RateLimit:
 @dataclass
 class PagingMutation:
     """Apply ``ops`` (control-API mutate ops) right after the K-th search request (counted
-    from when this was set), and again every ``repeat_every`` searches if that is > 0."""
+    from when this was set), and again every ``repeat_every`` searches if that is > 0;
+    ``once_ops`` only the first time (e.g. a rename, whose repetition would keep moving
+    ``updated``)."""
 
     after_search_requests: int = 1
     repeat_every: int = 0
     ops: list[dict[str, Any]] = field(default_factory=list)
+    once_ops: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -47,8 +50,10 @@ class FaultConfig:
     error_rate: float = 0.0
     error_statuses: list[int] = field(default_factory=lambda: list(DEFAULT_ERROR_STATUSES))
     error_next: int = 0  # the next N matching requests fail, before error_rate applies
+    error_next_after: int = 0  # ... once this many matching requests have passed
     drop_rate: float = 0.0
     drop_next: int = 0
+    drop_next_after: int = 0
     seed: int = 0
     rate_limit: RateLimit | None = None
     mutate_during_paging: PagingMutation | None = None
@@ -81,7 +86,7 @@ class FaultConfig:
             value = merged[name]
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative number")
-        for name in ("error_next", "drop_next", "seed"):
+        for name in ("error_next", "error_next_after", "drop_next", "drop_next_after", "seed"):
             if not isinstance(merged[name], int) or isinstance(merged[name], bool):
                 raise ValueError(f"{name} must be an integer")
         if not all(isinstance(s, int) and 500 <= s <= 599 for s in merged["error_statuses"]):
@@ -126,7 +131,9 @@ class FaultEngine:
 
     def injected_status(self) -> int | None:
         c = self.config
-        if c.error_next > 0:
+        if c.error_next > 0 and c.error_next_after > 0:
+            c.error_next_after -= 1
+        elif c.error_next > 0:
             c.error_next -= 1
             return self._error_rng.choice(c.error_statuses)
         if c.error_rate and self._error_rng.random() < c.error_rate:
@@ -135,7 +142,9 @@ class FaultEngine:
 
     def should_drop(self) -> bool:
         c = self.config
-        if c.drop_next > 0:
+        if c.drop_next > 0 and c.drop_next_after > 0:
+            c.drop_next_after -= 1
+        elif c.drop_next > 0:
             c.drop_next -= 1
             return True
         return bool(c.drop_rate) and self._drop_rng.random() < c.drop_rate
@@ -177,7 +186,9 @@ class FaultEngine:
             and self._searches > k
             and (self._searches - k) % plan.repeat_every == 0
         )
-        return list(plan.ops) if due else []
+        if not due:
+            return []
+        return [*plan.once_ops, *plan.ops] if self._searches == k else list(plan.ops)
 
 
 def _number(value: float) -> str:

@@ -10,7 +10,10 @@ import httpx
 from jira_server.sprints import parse_sprint_value
 from local_stack.stack import LOCAL_JIRA_TOKEN, LocalStack
 
-ISSUE_FIELDS = "project,assignee,reporter,parent,subtasks,fixVersions,summary,status"
+ISSUE_FIELDS = (
+    "project,assignee,reporter,parent,subtasks,fixVersions,summary,status,issuetype,priority,"
+    "labels,components,created,updated,resolutiondate"
+)
 
 
 def jira_get(stack: LocalStack, path: str, **params: Any) -> Any:
@@ -47,6 +50,17 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
             expected[issue["key"]] = {
                 "title": f["summary"],
                 "status": f["status"]["name"],
+                "properties": {
+                    "status": f["status"]["name"],
+                    "statusCategory": f["status"]["statusCategory"]["name"],
+                    "issueType": f["issuetype"]["name"],
+                    "priority": (f.get("priority") or {}).get("name"),
+                    "labels": f.get("labels") or [],
+                    "components": [c["name"] for c in f.get("components") or []],
+                    "created": f["created"],
+                    "updated": f["updated"],
+                    "resolutionDate": f.get("resolutiondate"),
+                },
                 "relations": {
                     "project": f["project"]["key"],
                     "assignee": (f.get("assignee") or {}).get("key"),
@@ -62,3 +76,112 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
             }
     assert set(expected) == set(keys)
     return expected
+
+
+# ---- every blueprint ------------------------------------------------------------------------
+
+Expected = dict[str, dict[str, dict[str, Any]]]  # blueprint -> identifier -> entity parts
+SPRINT_STATES = ("active", "future")  # the default sprint selector
+
+
+def _entity(title: Any, properties: dict[str, Any], relations: dict[str, Any]) -> dict[str, Any]:
+    return {"title": title, "properties": properties, "relations": relations}
+
+
+def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
+    """What the default mapping must produce from Jira as it is now, blueprint by blueprint:
+    title, every mapped property (but URLs) and every relation."""
+    truth = stack.jira_control.truth(issue_jql)
+    software = stack.jira_control.software_truth(issue_jql)
+    expected: Expected = {"jiraServerIssue": {}}
+    for key, want in expected_issues(stack, issue_jql).items():
+        expected["jiraServerIssue"][key] = _entity(
+            want["title"], want["properties"], want["relations"]
+        )
+    expected["jiraServerProject"] = {
+        p["key"]: _entity(
+            p["name"],
+            {"projectType": p.get("projectTypeKey"), "description": p.get("description")},
+            {"lead": (p.get("lead") or {}).get("key")},
+        )
+        for p in jira_get(stack, "/project", expand="description,lead")
+    }
+    assert set(expected["jiraServerProject"]) == set(truth["projects"])
+    users: dict[str, dict[str, Any]] = {}
+    for u in _users(stack, truth["activeUsers"]):
+        users[u["key"]] = _entity(
+            u["displayName"],
+            {
+                "username": u["name"],
+                "emailAddress": u.get("emailAddress"),
+                "active": u["active"],
+                "timeZone": u.get("timeZone"),
+                "locale": u.get("locale"),
+            },
+            {},
+        )
+    expected["jiraServerUser"] = users
+    expected["jiraServerBoard"] = {
+        str(b["id"]): _entity(
+            b["name"], {"type": b["type"]}, {"project": b["location"]["projectKey"]}
+        )
+        for b in software["boards"]
+    }
+    expected["jiraServerSprint"] = {
+        str(s["id"]): _entity(
+            s["name"],
+            {
+                "state": s["state"],
+                "goal": s.get("goal"),
+                "startDate": s.get("startDate"),
+                "endDate": s.get("endDate"),
+                "completeDate": s.get("completeDate"),
+            },
+            {"board": str(s["originBoardId"])},
+        )
+        for s in software["sprints"]
+        if s["state"] in SPRINT_STATES
+    }
+    expected["jiraServerVersion"] = {
+        v["id"]: _entity(
+            f"{project} {v['name']}",
+            {"released": v["released"], "archived": v["archived"]},
+            {"project": project},
+        )
+        for project, versions in software["versions"].items()
+        for v in versions
+        if not v["archived"]
+    }
+    expected["jiraServerComponent"] = {
+        c["id"]: _entity(
+            f"{project} {c['name']}",
+            {"description": c.get("description"), "assigneeType": c.get("assigneeType")},
+            {"project": project, "lead": (c.get("lead") or {}).get("key")},
+        )
+        for project, components in software["components"].items()
+        for c in components
+    }
+    return expected
+
+
+def _users(stack: LocalStack, keys: list[str]) -> list[dict[str, Any]]:
+    """The users with these keys: one ``/user/list`` call (DC 10.3+), else one per key."""
+    wanted = set(keys)
+    try:
+        listed = jira_get(stack, "/user/list", maxResults=10_000)
+    except httpx.HTTPStatusError:
+        return [jira_get(stack, "/user", key=key) for key in keys]
+    assert listed["isLast"]
+    found = [u for u in listed["values"] if u["key"] in wanted]
+    assert {u["key"] for u in found} == wanted
+    return found
+
+
+def relation_targets(expected: Expected) -> set[str]:
+    """Every identifier an expected entity points at (placeholders may exist for these)."""
+    targets: set[str] = set()
+    for entities in expected.values():
+        for entity in entities.values():
+            for value in entity["relations"].values():
+                targets.update(value if isinstance(value, list) else [value] if value else [])
+    return targets

@@ -72,8 +72,9 @@ class JiraMock:
     agile_page: int = 50
     searches: list[dict[str, Any]] = field(default_factory=list)
     counts: list[dict[str, Any]] = field(default_factory=list)
-    # Fault hooks: the n-th page request (1-based) answers 500; any JQL containing this
-    # text answers Jira's 400; /myself answers 401.
+    # Fault hooks: from the n-th page request (1-based) on, every page request answers 500
+    # (retries included: an outage, not a blip); any JQL containing this text answers
+    # Jira's 400; /myself answers 401.
     fail_page_request: int | None = None
     invalid_jql_marker: str | None = None
     reject_credentials: bool = False
@@ -218,7 +219,10 @@ class JiraMock:
                     "errors": {},
                 },
             }
-        if body.get("maxResults") and len(self.searches) == self.fail_page_request:
+        failing = (
+            self.fail_page_request is not None and len(self.searches) >= self.fail_page_request
+        )
+        if body.get("maxResults") and failing:
             return {"status_code": 500, "json": {"errorMessages": ["Internal server error"]}}
         issues = sorted(self.issues, key=lambda i: int(i["id"]))
         if match := _ID_AFTER.search(jql):

@@ -27,11 +27,18 @@ TOKEN = "pat-unit-secret-0001"
 
 
 class Sleeps:
+    """A fake clock: sleeping records the delay and moves the clock on by it."""
+
     def __init__(self) -> None:
         self.delays: list[float] = []
+        self.now = 1000.0
 
     async def __call__(self, delay: float) -> None:
         self.delays.append(delay)
+        self.now += delay
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -50,7 +57,7 @@ async def jira(sleeps: Sleeps) -> AsyncIterator[JiraServerClient]:
             "max_concurrent_requests": 3,
         }
     )
-    client = JiraServerClient(settings, sleep=sleeps)
+    client = JiraServerClient(settings, sleep=sleeps, clock=sleeps.clock)
     yield client
     await client.aclose()
 

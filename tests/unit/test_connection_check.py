@@ -134,3 +134,15 @@ def test_report_lines_mark_unknowns() -> None:
     lines: list[Any] = CheckReport(host=HOST, problems=["boom"]).lines()
     assert "Server version:   ? (?)" in lines
     assert lines[-2:] == ["PROBLEM: boom", "Connection check FAILED"]
+
+
+@respx.mock
+async def test_empty_user_list_is_not_a_yes() -> None:
+    healthy_jira()
+    respx.get(f"{API}/user/list").respond(200, json={"values": [], "isLast": True})
+    code, report = await check(env())
+    assert code == EXIT_OK
+    assert report is not None and report.can_list_users is False
+    assert report.warnings == [
+        "Jira lists no users; the 'user' kind needs the 'Browse users and groups' global permission"
+    ]
