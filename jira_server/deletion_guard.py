@@ -17,14 +17,15 @@ for a resync that is meant to remove most of a kind.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
 from port_ocean.clients.port.types import UserAgentType
 from port_ocean.context.event import event
+from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.entities_state_applier.port.applier import (
     HttpEntitiesStateApplier,
 )
@@ -33,7 +34,8 @@ from port_ocean.core.handlers.entities_state_applier.port.get_related_entities i
 )
 from port_ocean.core.models import Entity
 from port_ocean.core.ocean_types import EntityDiff
-from port_ocean.core.utils.utils import get_port_diff
+from port_ocean.core.utils.entity_identifier import normalize_identifier
+from port_ocean.helpers.metric.metric import MetricPhase, MetricType
 
 from jira_server import outcome
 from jira_server.errors import JiraSyncError
@@ -68,18 +70,31 @@ class Refusal:
         )
 
 
+def generated_keys(entities: Iterable[Entity]) -> dict[str, set[str]]:
+    """The identifiers a resync produced, per blueprint: a set of the strings the records
+    already hold, much lighter than get_port_diff's dicts of every entity."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for entity in entities:
+        keys[str(entity.blueprint)].add(normalize_identifier(entity.identifier))
+    return keys
+
+
 def review(deleting: Iterable[Entity], keeping: Iterable[Entity], limit: float) -> list[Refusal]:
     """The blueprints whose deletions exceed ``limit`` of their entities."""
+    kept = {blueprint: len(ids) for blueprint, ids in generated_keys(keeping).items()}
+    return review_counts(deleting, kept, limit)
+
+
+def review_counts(
+    deleting: Iterable[Entity], kept: Mapping[str, int], limit: float
+) -> list[Refusal]:
     if limit >= 1:
         return []
     deleted = Counter(str(e.blueprint) for e in deleting)
-    kept = Counter(
-        str(blueprint) for _, blueprint in {(e.identifier, e.blueprint) for e in keeping}
-    )
     return [
-        Refusal(blueprint, count, kept[blueprint], limit)
+        Refusal(blueprint, count, kept.get(blueprint, 0), limit)
         for blueprint, count in sorted(deleted.items())
-        if count > ALWAYS_ALLOWED_DELETIONS and count / (count + kept[blueprint]) > limit
+        if count > ALWAYS_ALLOWED_DELETIONS and count / (count + kept.get(blueprint, 0)) > limit
     ]
 
 
@@ -94,6 +109,10 @@ def kinds_of(blueprint: str, resources: Sequence[Any]) -> str:
 
 
 class GuardedEntitiesStateApplier(HttpEntitiesStateApplier):
+    """port-ocean's applier with the per-blueprint guard in front of its deletions. The diff
+    is computed once, per blueprint, instead of twice with dicts of every entity: at
+    100,000 issues that transient was most of the memory a resync still grew by."""
+
     async def delete_diff(
         self,
         entities: EntityDiff,
@@ -102,19 +121,52 @@ class GuardedEntitiesStateApplier(HttpEntitiesStateApplier):
     ) -> None:
         config = event.port_app_config
         limit = float(getattr(config, "max_deletion_fraction", DEFAULT_MAX_DELETION_FRACTION))
-        diff = get_port_diff(entities["before"], entities["after"])
-        kept = diff.created + diff.modified
-        refusals = review(diff.deleted, kept, limit)
+        before, after = entities["before"], entities["after"]
+        generated = generated_keys(after)
+        stale = [
+            e
+            for e in before
+            if normalize_identifier(e.identifier) not in generated.get(str(e.blueprint), ())
+        ]
+        if not stale:
+            _count_deleted(0)
+            return
+        kept = {blueprint: len(ids) for blueprint, ids in generated.items()}
+        del generated
+        refusals = review_counts(stale, kept, limit)
         if refusals and config.create_missing_related_entities:
             # Not counted: what _safe_delete spares anyway (targets of the kept entities).
-            related = await get_related_entities(kept, self.context.port_client)
+            related = await get_related_entities(after, self.context.port_client)
             spared = {(e.identifier, e.blueprint) for e in related}
-            deleting = [e for e in diff.deleted if (e.identifier, e.blueprint) not in spared]
-            refusals = review(deleting, kept, limit)
+            deleting = [e for e in stale if (e.identifier, e.blueprint) not in spared]
+            refusals = review_counts(deleting, kept, limit)
         for refusal in refusals:
             kind = kinds_of(refusal.blueprint, config.resources)
             outcome.record_failure(kind, MassDeletionRefused(refusal.message()))
         if refusals:
             logger.warning("Skipping the delete phase: this resync deletes nothing")
             return
-        await super().delete_diff(entities, user_agent_type, entity_deletion_threshold)
+        # The rest is port-ocean's own delete_diff: its threshold across all kinds, then
+        # _safe_delete, which spares the targets of the entities this resync produced.
+        deletion_rate = len(stale) / len(before)
+        if entity_deletion_threshold is not None and deletion_rate <= entity_deletion_threshold:
+            await self._safe_delete(stale, after, user_agent_type)
+            _count_deleted(len(stale))
+        else:
+            logger.info(
+                f"Skipping deletion of entities with deletion rate {deletion_rate}",
+                deletion_rate=deletion_rate,
+                deleting_entities=len(stale),
+            )
+
+
+def _count_deleted(count: int) -> None:
+    ocean.metrics.inc_metric(
+        name=MetricType.OBJECT_COUNT_NAME,
+        labels=[
+            ocean.metrics.current_resource_kind(),
+            MetricPhase.DELETE,
+            MetricPhase.DeletionResult.DELETED,
+        ],
+        value=count,
+    )
