@@ -217,7 +217,8 @@ class JiraServerIntegration(BaseIntegration):
     def __init__(self, context: PortOceanContext) -> None:
         super().__init__(context)
         self.settings: JiraSettings = load_settings_or_exit(context.integration_config)
-        self._kept = KeptEntities()
+        # Read by the deletion guard at reconciliation (jira_server.deletion_guard).
+        self.kept_entities = KeptEntities()
         if not self.settings.verify_ssl:
             logger.warning(
                 "verifySsl is false: Jira's TLS certificate is NOT verified and the credentials "
@@ -234,7 +235,7 @@ class JiraServerIntegration(BaseIntegration):
         """Every resync goes through here: choose full or incremental, run it, record the
         state, and make a failed ONCE run exit non-zero (the framework exits 0)."""
         outcome.reset()
-        self._kept.reset()
+        self.kept_entities.reset()
         succeeded = False
         try:
             try:
@@ -290,7 +291,7 @@ class JiraServerIntegration(BaseIntegration):
         )
         if event.event_type != EventType.RESYNC:
             return result
-        kept = cast(list[Entity], self._kept.compact(result.entity_selector_diff.passed))
+        kept = cast(list[Entity], self.kept_entities.compact(result.entity_selector_diff.passed))
         return result._replace(
             entity_selector_diff=result.entity_selector_diff._replace(passed=kept)
         )

@@ -18,7 +18,7 @@ for a resync that is meant to remove most of a kind.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,8 +110,8 @@ def kinds_of(blueprint: str, resources: Sequence[Any]) -> str:
 
 class GuardedEntitiesStateApplier(HttpEntitiesStateApplier):
     """port-ocean's applier with the per-blueprint guard in front of its deletions. The diff
-    is computed once, per blueprint, instead of twice with dicts of every entity: at
-    100,000 issues that transient was most of the memory a resync still grew by."""
+    is computed once, against the produced identifiers per blueprint, instead of twice with
+    dicts of every entity (see jira_server.kept_entities for why that matters)."""
 
     async def delete_diff(
         self,
@@ -122,17 +122,11 @@ class GuardedEntitiesStateApplier(HttpEntitiesStateApplier):
         config = event.port_app_config
         limit = float(getattr(config, "max_deletion_fraction", DEFAULT_MAX_DELETION_FRACTION))
         before, after = entities["before"], entities["after"]
-        generated = generated_keys(after)
-        stale = [
-            e
-            for e in before
-            if normalize_identifier(e.identifier) not in generated.get(str(e.blueprint), ())
-        ]
+        produced, kept = self._produced(after)
+        stale = [e for e in before if not produced(str(e.blueprint), e.identifier)]
         if not stale:
             _count_deleted(0)
             return
-        kept = {blueprint: len(ids) for blueprint, ids in generated.items()}
-        del generated
         refusals = review_counts(stale, kept, limit)
         if refusals and config.create_missing_related_entities:
             # Not counted: what _safe_delete spares anyway (targets of the kept entities).
@@ -158,6 +152,19 @@ class GuardedEntitiesStateApplier(HttpEntitiesStateApplier):
                 deletion_rate=deletion_rate,
                 deleting_entities=len(stale),
             )
+
+    def _produced(self, after: list[Entity]) -> tuple[Callable[[str, Any], bool], dict[str, int]]:
+        """Which identifiers this resync produced: from the integration's compact records
+        when the resync went through them, else from the entities themselves."""
+        records = getattr(self.context.integration, "kept_entities", None)
+        if records is not None and records.active:
+            return records.produced, records.produced_counts()
+        generated = generated_keys(after)
+
+        def produced(blueprint: str, identifier: Any) -> bool:
+            return normalize_identifier(identifier) in generated.get(blueprint, ())
+
+        return produced, {blueprint: len(ids) for blueprint, ids in generated.items()}
 
 
 def _count_deleted(count: int) -> None:
