@@ -176,7 +176,7 @@ def main() -> int:
         return code
     say(f"done in {elapsed:.0f}s; servers stopped.")
     if not real_port:
-        say("browse the catalog: make catalog-ui  (serves .demo/catalog.sqlite on 127.0.0.1)")
+        say("to browse the result: make catalog-ui, then open http://127.0.0.1:8765/")
     return 0
 
 

@@ -279,3 +279,52 @@ async def test_user_list_failing_after_a_page_is_not_a_fallback(jira: JiraServer
     with pytest.raises(JiraResponseError, match="404"):
         await collect(jira.fetch_users())
     assert search.call_count == 0
+
+
+def issues_with_ids(ids: list[int]) -> list[dict[str, Any]]:
+    return [{"id": str(i), "key": f"A-{i}"} for i in ids]
+
+
+@respx.mock
+async def test_empty_result_is_one_request_and_no_page(jira: JiraServerClient) -> None:
+    route = respx.post(f"{API}/search").mock(side_effect=search_route([], cap=50))
+    assert await collect(jira.fetch_issues("project = A")) == []
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_server_lowering_max_results_is_followed(jira: JiraServerClient) -> None:
+    route = respx.post(f"{API}/search").mock(
+        side_effect=search_route(issues_with_ids(list(range(1, 30))), cap=7)
+    )
+    pages = await collect(jira.fetch_issues("project = A"))
+    asked = [json.loads(c.request.content)["maxResults"] for c in route.calls]
+    assert asked[0] == 1000  # pageSize, lowered silently by Jira to 7
+    page_requests = [a for a in asked[1:] if a != 1]  # 1: the highest-id probe
+    assert page_requests and set(page_requests) == {7}
+    assert [int(i["id"]) for p in pages for i in p] == list(range(1, 30))
+    assert max(len(p) for p in pages) == 7 and len(pages[-1]) < 7  # a short last page
+
+
+@respx.mock
+async def test_total_changing_during_the_scan_loses_nothing(jira: JiraServerClient) -> None:
+    # Ten issues at the first page; then two are deleted and five created (higher ids).
+    issues = issues_with_ids(list(range(100, 110)))
+    handler = search_route(issues, cap=3)
+    calls = 0
+
+    def changing(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            del issues[4:6]
+            issues.extend(issues_with_ids([200, 201, 202, 203, 204]))
+        return handler(request)  # type: ignore[no-any-return]
+
+    respx.post(f"{API}/search").mock(side_effect=changing)
+    pages = await collect(jira.fetch_issues("project = A"))
+    seen = [int(i["id"]) for p in pages for i in p]
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    # Everything that existed throughout is there, and so are the issues created meanwhile.
+    assert {100, 101, 102, 103, 106, 107, 108, 109} <= set(seen)
+    assert {200, 201, 202, 203, 204} <= set(seen)
