@@ -21,6 +21,7 @@ from pydantic.v1 import Field
 
 from jira_server import outcome, sync_mode
 from jira_server.deletion_guard import DEFAULT_MAX_DELETION_FRACTION, GuardedEntitiesStateApplier
+from jira_server.entity_processor import JointProgramEntityProcessor
 from jira_server.errors import SettingsError
 from jira_server.fields import mapping_expressions, requested_fields
 from jira_server.issue_enrichment import reads_sprints
@@ -213,6 +214,8 @@ class JiraServerIntegration(BaseIntegration):
 
     # Judges reconciliation's deletions per blueprint (see jira_server.deletion_guard).
     EntitiesStateApplierClass = GuardedEntitiesStateApplier
+    # Maps each item with one jq program per mapping (see jira_server.entity_processor).
+    EntityProcessorClass = JointProgramEntityProcessor
 
     def __init__(self, context: PortOceanContext) -> None:
         super().__init__(context)

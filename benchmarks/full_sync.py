@@ -14,8 +14,9 @@ request; the issue selector takes every issue (``jql: ""``). Steps:
    fields, page sizes), with the same concurrency;
 4. the naive baseline: sequential ``startAt`` pages of ``maxResults=50`` with all fields, per
    project, once as a download and once as a full sync through Ocean (the same integration
-   with its issue paging swapped, see ``naive_client/``); Data Center's 10,000-result window
-   is off for it, since offset paging cannot pass it;
+   with its issue paging and its entity processor swapped for the naive paging and Ocean's
+   stock JQ processor, as upstream runs, see ``naive_client/``); Data Center's 10,000-result
+   window is off for it, since offset paging cannot pass it;
 5. the same integration run on a smaller scenario (``--small-issues``), to compare memory.
 
 Prints one JSON line (and writes it to ``--output`` if given).

@@ -1,14 +1,18 @@
 """Loaded at interpreter start (``PYTHONPATH`` points here) by the benchmark's baseline run:
 the integration unchanged, except that issues are fetched the way simple scripts and the
 upstream integration do it: one request at a time, ``startAt`` pages of 50, every field,
-project by project (a single JQL over everything stops at Data Center's 10,000 window)."""
+project by project (a single JQL over everything stops at Data Center's 10,000 window), and
+mapped by Ocean's stock JQ processor (one jq run per expression and item), as upstream does."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
+
 import client
+from jira_server.entity_processor import JointProgramEntityProcessor
 from jira_server.jql import strip_order_by
 
 PAGE = 50
@@ -46,3 +50,4 @@ async def fetch_issues_naively(
 
 
 client.JiraServerClient.fetch_issues = fetch_issues_naively  # type: ignore[method-assign]
+JointProgramEntityProcessor.parse_items_sync = JQEntityProcessor.parse_items_sync  # type: ignore[method-assign]
