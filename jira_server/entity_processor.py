@@ -6,19 +6,21 @@ pool as a task of its own. For the default issue mapping (20 expressions) that i
 jq per issue plus the pool's per-task overhead: most of a large sync's time.
 
 Here the mapping's compileable expressions are joined into one program that builds the
-selector's verdict and the whole entity, so an item is serialised and walked once (~0.14 ms per
-issue, in this process, between returns to the event loop). The results stay the framework's:
-an item for which the joint program raises, or whose selector is not a single boolean, is
-mapped again by the framework's own per-expression code, so its warnings, ``None`` values and
-errors are Ocean's. Expressions that do not compile alone still take Ocean's path. One
-difference: Ocean reports a selector that is not a boolean twice per item, this once.
+selector's verdict and the whole entity, so an item is serialised and walked once (~0.14 ms
+per issue, in this process, returning to the event loop every 20 ms). The results stay the
+framework's: an item for which the joint program raises, or whose selector is not a single
+boolean, is mapped again by the framework's own per-expression code, so its warnings, ``None``
+values and errors are Ocean's. Expressions that do not compile alone still take Ocean's path.
+One difference: Ocean reports a selector that is not a boolean twice per item, this once.
 """
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import jq
+from loguru import logger
 from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
 from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
@@ -27,8 +29,8 @@ from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
 from port_ocean.core.handlers.entity_processor.models import MappedEntity
 from port_ocean.core.ocean_types import RAW_ITEM
 
-# Items mapped between returns to the event loop (~30 ms of work for issues).
-CHUNK_SIZE = 200
+# Longest stretch of mapping between returns to the event loop (webhooks, Jira prefetch).
+MAX_BLOCKING_SECONDS = 0.02
 
 # Ocean's prefix when mappings may not read the environment (config.yaml's
 # allowEnvironmentVariablesJqAccess): `env` and `$ENV` are empty.
@@ -114,12 +116,20 @@ class JointProgramEntityProcessor(JQEntityProcessor):
                 compileable_patterns, raw_results, selector_query, parse_all
             )
         results: list[ItemResult] = []
-        for start in range(0, len(raw_results), CHUNK_SIZE):
-            for item in raw_results[start : start + CHUNK_SIZE]:
-                results.append(
-                    self._map_item(program, compileable_patterns, item, selector_query, parse_all)
-                )
-            await asyncio.sleep(0)
+        fallbacks_before = self.items_mapped_by_framework
+        stretch_start = time.monotonic()
+        for item in raw_results:
+            results.append(
+                self._map_item(program, compileable_patterns, item, selector_query, parse_all)
+            )
+            if time.monotonic() - stretch_start > MAX_BLOCKING_SECONDS:
+                await asyncio.sleep(0)
+                stretch_start = time.monotonic()
+        if fallbacks := self.items_mapped_by_framework - fallbacks_before:
+            logger.debug(
+                f"{fallbacks} of {len(raw_results)} items were mapped expression by expression "
+                "(an expression raised or the selector is not a boolean)"
+            )
         return results, []
 
     async def parse_items_async(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,3 +251,31 @@ async def test_a_failing_expression_is_reported_as_ocean_reports_it(
     assert any(
         "Search failed for field 'title' - pattern: .t | ascii_downcase" in w for w in warnings
     )
+
+
+async def test_a_large_batch_lets_the_event_loop_run_while_it_is_mapped(
+    ocean_config: SimpleNamespace, raw_items: dict[str, list[dict[str, Any]]]
+) -> None:
+    joint = JointProgramEntityProcessor(NO_CONTEXT)
+    items = raw_items["issue"] * 10  # 3,000 issues: far more than one 20 ms stretch
+    ticks: list[float] = []
+    mapping_done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not mapping_done.is_set():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0)
+
+    async def map_all() -> CalculationResult:
+        try:
+            return await joint._parse_items(default_resource("issue"), items)
+        finally:
+            mapping_done.set()
+
+    started = time.monotonic()
+    result, _ = await asyncio.gather(map_all(), ticker())
+    took = time.monotonic() - started
+    assert len(result.entity_selector_diff.passed) == len(items)
+    # The loop ran other tasks all along, not only before and after the mapping.
+    assert len(ticks) > 5
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < max(0.25, took / 3)
