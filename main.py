@@ -26,7 +26,7 @@ from jira_server.actions import register_actions
 from jira_server.client_provider import current_settings, get_client
 from jira_server.connection_check import run_connection_check
 from jira_server.fields import split_csv
-from jira_server.issue_enrichment import add_sprints
+from jira_server.issue_enrichment import SprintEnrichment
 from jira_server.payload_slimming import PayloadSlimmer, slim_pages
 from jira_server.preflight import preflight
 from jira_server.sync_mode import incremental_jql
@@ -90,18 +90,14 @@ async def resync_users(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
 async def _issue_pages(kind: str, jql: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
     resource = cast(IssueResourceConfig, event.resource_config)
     client = get_client()
-    fields = resource.jira_fields()
-    enrich_sprints = resource.reads_sprints()
-    sprint_fields = await client.sprint_field_ids() if enrich_sprints else []
-    if "*all" not in fields:
-        fields = [*fields, *(f for f in sprint_fields if f not in fields)]
+    sprints = await SprintEnrichment.load(resource.reads_sprints(), client.sprint_field_ids)
+    fields = sprints.request_fields(resource.jira_fields())
     logger.info(f"Issue resync: jql={jql!r} fields={fields}")
     pages = client.fetch_issues(jql, fields=fields, expand=split_csv(resource.selector.expand))
 
     async def enriched() -> ASYNC_GENERATOR_RESYNC_TYPE:
         async for page in pages:
-            if enrich_sprints:
-                add_sprints(page, sprint_fields)
+            sprints.apply(page)
             yield page
 
     slimmer = PayloadSlimmer(resource.expressions()) if resource.selector.slim_payload else None

@@ -29,7 +29,7 @@ from port_ocean.core.models import Entity
 from client import JiraServerClient
 from integration import IssueResourceConfig
 from jira_server.fields import split_csv
-from jira_server.issue_enrichment import add_sprints
+from jira_server.issue_enrichment import SprintEnrichment
 from jira_server.jql import strip_order_by
 
 ConfigProvider = Callable[[], Awaitable[PortAppConfig]]
@@ -69,14 +69,11 @@ async def fetch_for_mapping(
     for resource in resources:
         fields += [f for f in resource.jira_fields() if f not in fields]
         expand += [e for e in split_csv(resource.selector.expand) if e not in expand]
-    sprint_fields: list[str] = []
-    if any(resource.reads_sprints() for resource in resources):
-        sprint_fields = await client.sprint_field_ids()
-        if "*all" not in fields:
-            fields += [f for f in sprint_fields if f not in fields]
-    issue = await client.fetch_issue(key, fields=fields, expand=expand)
-    if sprint_fields:
-        add_sprints([issue], sprint_fields)
+    sprints = await SprintEnrichment.load(
+        any(resource.reads_sprints() for resource in resources), client.sprint_field_ids
+    )
+    issue = await client.fetch_issue(key, fields=sprints.request_fields(fields), expand=expand)
+    sprints.apply([issue])
     return issue
 
 

@@ -26,12 +26,11 @@ from port_ocean.core.handlers.webhook.webhook_event import (
     WebhookEventRawResults,
 )
 
-from client import JiraServerClient
 from integration import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
 from jira_server.client_provider import current_settings, get_client
 from jira_server.errors import JiraResponseError
 from jira_server.fields import split_csv
-from jira_server.issue_enrichment import add_sprints
+from jira_server.issue_enrichment import SprintEnrichment
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS
 from jira_server.webhooks.middleware import Verified, verification
 from jira_server.webhooks.validation import (
@@ -131,7 +130,14 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         config = cast(IssueResourceConfig, resource)
         client = get_client()
         what = self.describe(payload, ref.key or ref.id)
-        issue = await _refetch(self._fetch(client, ref, config))
+        sprints = await SprintEnrichment.load(config.reads_sprints(), client.sprint_field_ids)
+        issue = await _refetch(
+            client.fetch_issue(
+                ref.lookup,
+                fields=sprints.request_fields(config.jira_fields()),
+                expand=split_csv(config.selector.expand),
+            )
+        )
         if issue is None:
             logger.info(f"Live event {what}: Jira answers 404, removing the entity")
             return _remove(
@@ -140,19 +146,9 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         if not await client.issue_matches(config.selector.jql, str(issue["id"])):
             logger.info(f"Live event {what}: no longer matches the selector JQL, removing it")
             return _remove(issue)
-        if config.reads_sprints():
-            add_sprints([issue], await client.sprint_field_ids())
+        sprints.apply([issue])
         logger.info(f"Live event {what}: upserting the current issue")
         return _upsert(issue)
-
-    @staticmethod
-    async def _fetch(client: JiraServerClient, ref: IssueRef, config: IssueResourceConfig) -> Raw:
-        fields = config.jira_fields()
-        if "*all" not in fields and config.reads_sprints():
-            fields = [*fields, *(f for f in await client.sprint_field_ids() if f not in fields)]
-        return await client.fetch_issue(
-            ref.lookup, fields=fields, expand=split_csv(config.selector.expand)
-        )
 
 
 def _issue_tombstone(ref: IssueRef, host: str, last_state: Raw) -> Raw:
