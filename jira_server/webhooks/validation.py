@@ -5,6 +5,7 @@ Anything else in a payload is ignored: the processors refetch the object from Ji
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -59,7 +60,9 @@ def _optional(value: Any, check: Any) -> str | None:
 
 
 @dataclass(frozen=True)
-class IssueRef:
+class KeyedRef:
+    """An issue or a project as a delivery names it: an id, a key, or both."""
+
     id: str | None
     key: str | None
 
@@ -69,14 +72,8 @@ class IssueRef:
         return path_segment(self.id or self.key or "")
 
 
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str | None
-    key: str | None
-
-    @property
-    def lookup(self) -> str:
-        return path_segment(self.id or self.key or "")
+IssueRef = KeyedRef
+ProjectRef = KeyedRef
 
 
 @dataclass(frozen=True)
@@ -92,26 +89,23 @@ def _object(payload: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def issue_ref(payload: dict[str, Any]) -> IssueRef:
-    issue = _object(payload, "issue")
-    ref = IssueRef(
-        id=_optional(issue.get("id"), lambda v: numeric_id(v, "issue id")),
-        key=_optional(issue.get("key"), issue_key),
+def _keyed_ref(payload: dict[str, Any], name: str, key: Callable[[Any], str]) -> KeyedRef:
+    found = _object(payload, name)
+    ref = KeyedRef(
+        id=_optional(found.get("id"), lambda v: numeric_id(v, f"{name} id")),
+        key=_optional(found.get("key"), key),
     )
     if ref.id is None and ref.key is None:
-        raise InvalidReference("the issue has neither an id nor a key")
+        raise InvalidReference(f"the {name} has neither an id nor a key")
     return ref
+
+
+def issue_ref(payload: dict[str, Any]) -> IssueRef:
+    return _keyed_ref(payload, "issue", issue_key)
 
 
 def project_ref(payload: dict[str, Any]) -> ProjectRef:
-    project = _object(payload, "project")
-    ref = ProjectRef(
-        id=_optional(project.get("id"), lambda v: numeric_id(v, "project id")),
-        key=_optional(project.get("key"), project_key),
-    )
-    if ref.id is None and ref.key is None:
-        raise InvalidReference("the project has neither an id nor a key")
-    return ref
+    return _keyed_ref(payload, "project", project_key)
 
 
 def user_ref(payload: dict[str, Any]) -> UserRef:
