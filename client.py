@@ -607,10 +607,13 @@ class JiraServerClient:
         page = await self.search_issues(jql, max_results=0, fields=["id"], expand=None)
         return int(page.get("total", 0))
 
-    async def issue_matches(self, jql: str, issue_id: int | str) -> bool:
-        """Whether the issue with ``issue_id`` is among the issues ``jql`` selects now."""
+    async def issue_matches(
+        self, jql: str, *, issue_id: int | str | None = None, key: str | None = None
+    ) -> bool:
+        """Whether the issue (by ``issue_id``, else by a validated ``key``) is among the
+        issues ``jql`` selects now."""
         where = strip_order_by(jql)
-        clause = f"id = {int(issue_id)}"
+        clause = f"id = {int(issue_id)}" if issue_id is not None else f"key = {key}"
         return await self.count_issues(f"({where}) AND {clause}" if where else clause) > 0
 
     async def check_jql(self, jql: str) -> None:

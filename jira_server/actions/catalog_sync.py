@@ -30,7 +30,6 @@ from client import JiraServerClient
 from integration import IssueResourceConfig
 from jira_server.fields import split_csv
 from jira_server.issue_enrichment import SprintEnrichment
-from jira_server.jql import strip_order_by
 
 ConfigProvider = Callable[[], Awaitable[PortAppConfig]]
 Register = Callable[[list[dict[str, Any]]], Awaitable[list[Entity]]]
@@ -52,12 +51,6 @@ async def _current_config() -> PortAppConfig:
 
 async def _register_issue(raw: list[dict[str, Any]]) -> list[Entity]:
     return await ocean.integration.register_raw("issue", raw, UserAgentType.exporter)
-
-
-async def selected_by(client: JiraServerClient, jql: str, key: str) -> bool:
-    where = strip_order_by(jql).strip()
-    query = f"({where}) AND key = {key}" if where else f"key = {key}"
-    return await client.count_issues(query) > 0
 
 
 async def fetch_for_mapping(
@@ -103,7 +96,7 @@ class OceanIssueCatalog:
         resources = [cast(IssueResourceConfig, r) for r in config.resources if r.kind == "issue"]
         if not resources:
             return CatalogSync(False, "the mapping has no issue kind: the catalog is unchanged")
-        selected = [r for r in resources if await selected_by(client, r.selector.jql, key)]
+        selected = [r for r in resources if await client.issue_matches(r.selector.jql, key=key)]
         if not selected:
             return CatalogSync(
                 False,

@@ -143,7 +143,7 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
             return _remove(
                 _issue_tombstone(ref, client.settings.host, self.last_state(payload, "issue"))
             )
-        if not await client.issue_matches(config.selector.jql, str(issue["id"])):
+        if not await client.issue_matches(config.selector.jql, issue_id=str(issue["id"])):
             logger.info(f"Live event {what}: no longer matches the selector JQL, removing it")
             return _remove(issue)
         sprints.apply([issue])
