@@ -339,7 +339,7 @@ class JiraServerClient:
         return len(projects) if isinstance(projects, list) else 0
 
     async def fetch_project(self, key_or_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = await self.request_json("GET", f"/project/{key_or_id}")
+        body: dict[str, Any] = await self.request_json("GET", f"/project/{path_segment(key_or_id)}")
         return body
 
     # ---- users --------------------------------------------------------------------------
@@ -655,7 +655,9 @@ class JiraServerClient:
             params["fields"] = ",".join(fields)
         if expand:
             params["expand"] = ",".join(expand)
-        body: dict[str, Any] = await self.request_json("GET", f"/issue/{key_or_id}", params=params)
+        body: dict[str, Any] = await self.request_json(
+            "GET", f"/issue/{path_segment(key_or_id)}", params=params
+        )
         return body
 
     # ---- writes (self-service actions) --------------------------------------------------
@@ -669,7 +671,7 @@ class JiraServerClient:
 
     async def add_comment(self, issue_key: str, body: str) -> dict[str, Any]:
         comment = await self.request_json(
-            "POST", f"/issue/{_segment(issue_key)}/comment", json={"body": body}, write=True
+            "POST", f"/issue/{path_segment(issue_key)}/comment", json={"body": body}, write=True
         )
         if not isinstance(comment, dict):
             raise JiraResponseError("POST /issue/{key}/comment did not return the comment")
@@ -678,7 +680,7 @@ class JiraServerClient:
     async def fetch_transitions(self, issue_key: str) -> list[dict[str, Any]]:
         """The transitions the credentials may perform on the issue now (empty without the
         Transition Issues permission)."""
-        body = await self.request_json("GET", f"/issue/{_segment(issue_key)}/transitions")
+        body = await self.request_json("GET", f"/issue/{path_segment(issue_key)}/transitions")
         transitions = body.get("transitions") if isinstance(body, dict) else None
         if not isinstance(transitions, list):
             raise JiraResponseError("GET /issue/{key}/transitions did not return transitions")
@@ -687,7 +689,7 @@ class JiraServerClient:
     async def transition_issue(self, issue_key: str, transition_id: str) -> None:
         await self.request_json(
             "POST",
-            f"/issue/{_segment(issue_key)}/transitions",
+            f"/issue/{path_segment(issue_key)}/transitions",
             json={"transition": {"id": transition_id}},
             write=True,
         )
@@ -792,8 +794,9 @@ class JiraServerClient:
             after_id = _issue_id(issues[-1])
 
 
-def _segment(value: str) -> str:
-    """One URL path segment: a value can never add a ``/`` or ``..`` to the path."""
+def path_segment(value: str) -> str:
+    """One URL path segment: every character but the unreserved ones is percent-encoded
+    (``/`` included), so a value can never add a ``/`` or ``..`` to the path."""
     return quote(value, safe="")
 
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from client import JiraServerClient
+from client import JiraServerClient, path_segment
 from jira_server.errors import JiraResponseError
 from jira_server.jql import strip_order_by
 from jira_server.webhooks.middleware import TOKEN_PARAM
-from jira_server.webhooks.validation import InvalidReference, numeric_id, path_segment
+from jira_server.webhooks.validation import InvalidReference, numeric_id
 
 DC_API = "/rest/jira-webhook/1.0/webhooks"
 LEGACY_API = "/rest/webhooks/1.0/webhook"

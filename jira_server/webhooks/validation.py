@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -49,12 +48,6 @@ def user_name(value: Any, what: str = "user key") -> str:
     return _match(USER_NAME, value, what)
 
 
-def path_segment(value: str) -> str:
-    """Percent-encode everything but unreserved characters (``/`` included), as a second
-    line of defence behind the patterns above."""
-    return quote(value, safe="")
-
-
 def _optional(value: Any, check: Any) -> str | None:
     return None if value is None or value == "" else str(check(value))
 
@@ -68,8 +61,9 @@ class KeyedRef:
 
     @property
     def lookup(self) -> str:
-        """The id when known (it survives a move to another project), else the key."""
-        return path_segment(self.id or self.key or "")
+        """The id when known (it survives a move to another project), else the key; the
+        client encodes it as one path segment."""
+        return self.id or self.key or ""
 
 
 IssueRef = KeyedRef

@@ -87,3 +87,14 @@ async def test_issue_keys_are_one_encoded_path_segment() -> None:
     await client_for(script).add_comment("../../x?y", "hi")
     [request] = script.requests
     assert request.url.raw_path == b"/rest/api/2/issue/..%2F..%2Fx%3Fy/comment"
+
+
+async def test_reads_by_key_or_id_encode_it_as_one_path_segment_too() -> None:
+    script = Script(200)
+    client = client_for(script)
+    await client.fetch_issue("../../x?y")
+    await client.fetch_project("A/../B")
+    assert [r.url.raw_path for r in script.requests] == [
+        b"/rest/api/2/issue/..%2F..%2Fx%3Fy",
+        b"/rest/api/2/project/A%2F..%2FB",
+    ]

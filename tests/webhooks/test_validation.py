@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from client import path_segment
 from jira_server.webhooks.validation import (
     InvalidReference,
     issue_key,
     issue_ref,
     numeric_id,
-    path_segment,
     project_key,
     project_ref,
     user_name,
