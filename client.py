@@ -34,7 +34,7 @@ from jira_server.errors import (
     JiraSyncError,
     PartialResultError,
 )
-from jira_server.jql import highest_id_query, keyset_query, strip_order_by
+from jira_server.jql import highest_id_query, keyset_query, narrowed, strip_order_by
 from jira_server.prefetch import PrefetchWindow
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
@@ -612,9 +612,8 @@ class JiraServerClient:
     ) -> bool:
         """Whether the issue (by ``issue_id``, else by a validated ``key``) is among the
         issues ``jql`` selects now."""
-        where = strip_order_by(jql)
         clause = f"id = {int(issue_id)}" if issue_id is not None else f"key = {key}"
-        return await self.count_issues(f"({where}) AND {clause}" if where else clause) > 0
+        return await self.count_issues(narrowed(jql, clause)) > 0
 
     async def check_jql(self, jql: str) -> None:
         """Let Jira validate the filter (400 with its errorMessages when invalid)."""

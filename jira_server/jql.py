@@ -36,6 +36,12 @@ def strip_order_by(jql: str) -> str:
     return jql.strip()
 
 
+def narrowed(jql: str, clause: str) -> str:
+    """``(filter of jql) AND clause``, or the clause alone when the JQL selects everything."""
+    where = strip_order_by(jql)
+    return f"({where}) AND {clause}" if where else clause
+
+
 def keyset_query(where: str, after_id: int | None = None, up_to_id: int | None = None) -> str:
     """``(where) AND id > a AND id <= b ORDER BY id ASC``: a page boundary that does not move
     when issues are created, deleted or re-ranked during the scan (offset paging does)."""

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from jira_server.jql import strip_order_by
+from jira_server.jql import narrowed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RUNS_SUFFIX = ".runs-since-full"
@@ -119,6 +119,4 @@ def incremental_jql(jql: str, since: datetime, overlap: timedelta, tz: Any) -> s
     user's time zone, at minute precision, so the overlap covers both the truncation and
     clock skew between this host and Jira."""
     local = (_utc(since) - overlap).astimezone(tz)
-    bound = f'updated >= "{local:%Y-%m-%d %H:%M}"'
-    where = strip_order_by(jql)
-    return f"({where}) AND {bound}" if where else bound
+    return narrowed(jql, f'updated >= "{local:%Y-%m-%d %H:%M}"')
