@@ -45,6 +45,7 @@ from jira_server.transport import (
     RateLimitThrottle,
     RetryingTransport,
     RetryPolicy,
+    cause_of_type,
 )
 
 API = "/rest/api/2"
@@ -186,17 +187,15 @@ class JiraServerClient:
 
     def _connection_error(self, exc: httpx.HTTPError) -> JiraSyncError:
         host = self.settings.host
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, ssl.SSLError):
-                hint = (
-                    "If Jira's certificate comes from an internal CA, point caBundle "
-                    "(OCEAN__INTEGRATION__CONFIG__CA_BUNDLE) at that CA's PEM file."
-                )
-                return JiraConnectionError(
-                    self.redact(f"TLS verification failed for {host}: {cause}. {hint}")
-                )
-            cause = cause.__cause__ or cause.__context__
+        tls = cause_of_type(exc, ssl.SSLError)
+        if tls is not None:
+            hint = (
+                "If Jira's certificate comes from an internal CA, point caBundle "
+                "(OCEAN__INTEGRATION__CONFIG__CA_BUNDLE) at that CA's PEM file."
+            )
+            return JiraConnectionError(
+                self.redact(f"TLS verification failed for {host}: {tls}. {hint}")
+            )
         if isinstance(exc, httpx.TimeoutException):
             return JiraConnectionError(
                 f"Jira at {host} did not answer within {self.settings.request_timeout:.0f}s "

@@ -78,13 +78,15 @@ def parse_retry_after(value: str | None, now: Clock = time.time) -> float | None
     return max(0.0, when.timestamp() - now())
 
 
-def _certificate_rejected(exc: BaseException) -> bool:
+def cause_of_type[E: BaseException](exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of ``kind`` in ``exc``'s chain of causes (httpx wraps the
+    network's exceptions, sometimes twice), or None."""
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return True
+        if isinstance(cause, kind):
+            return cause
         cause = cause.__cause__ or cause.__context__
-    return False
+    return None
 
 
 class RateLimitThrottle:
@@ -235,7 +237,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             if (
                 attempt >= self._policy.max_retries
                 or (write and not isinstance(exc, NOT_SENT_EXCEPTIONS))
-                or _certificate_rejected(exc)
+                or cause_of_type(exc, ssl.SSLCertVerificationError) is not None
             ):
                 raise
             logger.warning(
