@@ -324,13 +324,7 @@ class JiraServerClient:
         if not isinstance(projects, list):
             raise JiraResponseError("GET /project did not return a list of projects")
         if not projects:
-            # Jira hides what the user may not browse instead of refusing: an empty list
-            # means a permission problem, and passing it on would empty the catalog.
-            raise JiraPermissionError(
-                "Jira returned no projects: the user needs the 'Browse Projects' permission "
-                "on the projects to sync"
-                + ("" if include_archived else " (archived ones excluded)")
-            )
+            raise no_projects_error(archived_excluded=not include_archived)
         yield projects
 
     async def count_projects(self) -> int:
@@ -539,9 +533,7 @@ class JiraServerClient:
     async def _visible_project_keys(self) -> list[str]:
         projects = await self.request_json("GET", "/project")
         if not isinstance(projects, list) or not projects:
-            raise JiraPermissionError(
-                "Jira returned no projects: the user needs the 'Browse Projects' permission"
-            )
+            raise no_projects_error()
         return [str(p["key"]) for p in projects]
 
     async def _per_project(self, suffix: str) -> AsyncIterator[Page]:
@@ -815,13 +807,26 @@ def _retried(response: httpx.Response) -> str:
     return f" (after {retries} retries)" if retries else ""
 
 
+def no_projects_error(*, archived_excluded: bool = False) -> JiraPermissionError:
+    """Jira hides what the user may not browse instead of refusing: an empty project list is
+    a missing permission, and passing it on would empty the catalog."""
+    return JiraPermissionError(
+        "Jira returned no projects: the user needs the 'Browse Projects' permission on the "
+        "projects to sync" + (" (archived ones excluded)" if archived_excluded else "")
+    )
+
+
+def no_users_error() -> JiraPermissionError:
+    # The syncing user itself exists, so an empty answer is a missing permission.
+    return JiraPermissionError(
+        "Jira lists no users: the user needs the 'Browse users and groups' global "
+        "permission to sync the user kind"
+    )
+
+
 def _require_users(count: int) -> None:
     if count == 0:
-        # The syncing user itself exists, so an empty answer is a missing permission.
-        raise JiraPermissionError(
-            "Jira returned no users: the user needs the 'Browse users and groups' global "
-            "permission to sync the user kind"
-        )
+        raise no_users_error()
 
 
 def _describe_unknown_field(name: str, known: list[dict[str, Any]]) -> str:

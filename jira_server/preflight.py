@@ -15,10 +15,10 @@ from typing import cast
 
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 
-from client import JiraServerClient
+from client import JiraServerClient, no_projects_error, no_users_error
 from integration import IssueResourceConfig
 from jira_server import outcome
-from jira_server.errors import JiraPermissionError, JiraSyncError
+from jira_server.errors import JiraSyncError
 
 # Kinds read from projects the credentials may browse (boards follow their project).
 PROJECT_KINDS = frozenset({"project", "issue", "board", "sprint", "version", "component"})
@@ -47,10 +47,7 @@ async def _check_browse_permissions(client: JiraServerClient, kinds: set[str]) -
     affected = sorted(kinds & PROJECT_KINDS)
     try:
         if affected and await client.count_projects() == 0:
-            raise JiraPermissionError(
-                "Jira returned no projects: the user needs the 'Browse Projects' permission "
-                "on the projects to sync"
-            )
+            raise no_projects_error()
     except JiraSyncError as exc:
         outcome.record_failure(", ".join(affected), exc)
         raise
@@ -58,10 +55,7 @@ async def _check_browse_permissions(client: JiraServerClient, kinds: set[str]) -
         return
     try:
         if await client.probe_user_listing() == 0:
-            raise JiraPermissionError(
-                "Jira lists no users: the user needs the 'Browse users and groups' global "
-                "permission to sync the user kind"
-            )
+            raise no_users_error()
     except JiraSyncError as exc:
         outcome.record_failure("user", exc)
         raise
