@@ -50,7 +50,7 @@ class _Batch:
         self.store = catalog.store
         self.blueprint = blueprint
         self.options = options
-        self.actor = actor
+        self.datasource = datasource_for(actor)
         self.now = now_us()
         self.existing: dict[str, EntityRecord] = {}
         self.known: set[EntityKey] = set()
@@ -86,9 +86,7 @@ class _Batch:
             raise invalid_request(f"body/entities/{index} must be object")
         identifier = item.get("identifier")
         if isinstance(identifier, dict):
-            raise PortApiError(
-                422, "invalid_request", "search identifiers are not supported by the local catalog"
-            )
+            raise invalid_request("search identifiers are not supported by the local catalog")
         if not is_valid_entity_identifier(identifier):
             raise invalid_request(
                 '"identifier" must match pattern "^(?!\\.{1,2}$)[\\p{L}0-9@_.+:\\\\/=\'-]+$"'
@@ -142,7 +140,7 @@ class _Batch:
 
         for edge in missing:
             self.create_bare(edge.dst_bp, edge.dst_id)
-        datasource = datasource_for(self.actor)
+        datasource = self.datasource
         team = team if team is not None else []
         if (
             old is not None
@@ -174,7 +172,7 @@ class _Batch:
         """A missing relation target, created empty like Port's create_missing_related_entities."""
         if (blueprint, identifier) in self.known:
             return
-        datasource = datasource_for(self.actor)
+        datasource = self.datasource
         record = EntityRecord(
             blueprint=blueprint,
             identifier=identifier,

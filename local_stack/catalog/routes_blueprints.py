@@ -23,7 +23,7 @@ _SECTIONS = ("calculationProperties", "mirrorProperties", "aggregationProperties
 def _check_definition(catalog: Catalog, raw: dict[str, Any]) -> None:
     problems = blueprint_definition_errors(raw)
     if problems:
-        raise PortApiError(422, "invalid_request", "; ".join(problems))
+        raise invalid_request("; ".join(problems))
     for name, relation in (raw.get("relations") or {}).items():
         target = relation["target"]
         if target != raw["identifier"] and catalog.store.get_blueprint(target) is None:
@@ -46,6 +46,17 @@ def _stamp(raw: dict[str, Any], actor: str, previous: dict[str, Any] | None) -> 
     return stamped
 
 
+def _save(
+    request: Request, catalog: Catalog, raw: dict[str, Any], previous: dict[str, Any] | None
+) -> Response:
+    """Stamp, store and drop the compiled copy; answers the stored blueprint."""
+    identifier = raw["identifier"]
+    stamped = _stamp(raw, request.headers.get("user-agent", ""), previous)
+    catalog.store.put_blueprint(identifier, stamped)
+    catalog.forget(identifier)
+    return ok({"blueprint": stamped})
+
+
 async def list_blueprints(request: Request, catalog: Catalog) -> Response:
     return ok({"blueprints": catalog.store.list_blueprints()})
 
@@ -66,10 +77,7 @@ async def create_blueprint(request: Request, catalog: Catalog) -> Response:
         raise PortApiError(
             409, "identifier_taken", f'Blueprint with identifier "{identifier}" already exists'
         )
-    stamped = _stamp(raw, request.headers.get("user-agent", ""), None)
-    catalog.store.put_blueprint(identifier, stamped)
-    catalog.forget(identifier)
-    return ok({"blueprint": stamped})
+    return _save(request, catalog, raw, None)
 
 
 async def patch_blueprint(request: Request, catalog: Catalog) -> Response:
@@ -81,10 +89,7 @@ async def patch_blueprint(request: Request, catalog: Catalog) -> Response:
     body = await read_object(request, catalog)
     merged = {**previous, **body, "identifier": identifier}
     _check_definition(catalog, merged)
-    stamped = _stamp(merged, request.headers.get("user-agent", ""), previous)
-    catalog.store.put_blueprint(identifier, stamped)
-    catalog.forget(identifier)
-    return ok({"blueprint": stamped})
+    return _save(request, catalog, merged, previous)
 
 
 async def delete_blueprint(request: Request, catalog: Catalog) -> Response:
@@ -155,13 +160,18 @@ async def create_scorecard(request: Request, catalog: Catalog) -> Response:
     return ok({"scorecard": scorecard})
 
 
-async def create_page(request: Request, catalog: Catalog) -> Response:
+async def _create_doc(request: Request, catalog: Catalog, kind: str, label: str) -> Response:
+    """Store the body as a new ``kind`` document (409 when its identifier is taken)."""
     body = await read_object(request, catalog)
     identifier = _identifier_of(body)
-    if catalog.store.get_doc("page", identifier) is not None:
-        raise PortApiError(409, "identifier_taken", f'Page "{identifier}" already exists')
-    catalog.store.put_doc("page", identifier, body)
-    return ok({"page": body})
+    if catalog.store.get_doc(kind, identifier) is not None:
+        raise PortApiError(409, "identifier_taken", f'{label} "{identifier}" already exists')
+    catalog.store.put_doc(kind, identifier, body)
+    return ok({kind: body})
+
+
+async def create_page(request: Request, catalog: Catalog) -> Response:
+    return await _create_doc(request, catalog, "page", "Page")
 
 
 async def delete_page(request: Request, catalog: Catalog) -> Response:
@@ -172,12 +182,7 @@ async def delete_page(request: Request, catalog: Catalog) -> Response:
 
 
 async def create_action(request: Request, catalog: Catalog) -> Response:
-    body = await read_object(request, catalog)
-    identifier = _identifier_of(body)
-    if catalog.store.get_doc("action", identifier) is not None:
-        raise PortApiError(409, "identifier_taken", f'Action "{identifier}" already exists')
-    catalog.store.put_doc("action", identifier, body)
-    return ok({"action": body})
+    return await _create_doc(request, catalog, "action", "Action")
 
 
 _BP = "/v1/blueprints/{blueprint}"

@@ -15,7 +15,7 @@ from local_stack.catalog.entity_service import (
     delete_entities,
     upsert_entities,
 )
-from local_stack.catalog.errors import PortApiError, invalid_request, not_found, ok
+from local_stack.catalog.errors import invalid_request, not_found, ok
 from local_stack.catalog.query import QueryError, compile_query, referenced_blueprints
 from local_stack.catalog.routing import api_route, path_param, query_flag, read_object
 from local_stack.catalog.serialize import entity_json, project
@@ -118,7 +118,7 @@ async def search(request: Request, catalog: Catalog) -> Response:
     try:
         where, params = compile_query(query)
     except QueryError as error:
-        raise PortApiError(422, "invalid_request", f"Unsupported search query: {error}") from error
+        raise invalid_request(f"Unsupported search query: {error}") from error
     catalog.stats.searches += 1
     include, exclude = _projection(request)
     entities: list[dict[str, Any]] = []

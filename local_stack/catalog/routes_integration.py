@@ -39,10 +39,12 @@ def public_view(request: Request, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _save(catalog: Catalog, record: dict[str, Any], actor: str) -> None:
+def _save(request: Request, catalog: Catalog, record: dict[str, Any]) -> Response:
+    """Stamp the update (by the caller's User-Agent), store, and answer the public view."""
     record["updatedAt"] = to_iso(now_us())
-    record["updatedBy"] = actor
+    record["updatedBy"] = request.headers.get("user-agent", "")
     catalog.store.put_doc(KIND, str(record["installationId"]), record)
+    return ok({"integration": public_view(request, record)})
 
 
 async def create(request: Request, catalog: Catalog) -> Response:
@@ -67,8 +69,7 @@ async def create(request: Request, catalog: Catalog) -> Response:
         "createdAt": now,
         "createdBy": actor,
     }
-    _save(catalog, record, actor)
-    return ok({"integration": public_view(request, record)})
+    return _save(request, catalog, record)
 
 
 async def get(request: Request, catalog: Catalog) -> Response:
@@ -80,8 +81,7 @@ async def patch(request: Request, catalog: Catalog) -> Response:
     record = _load(catalog, path_param(request, "identifier"))
     body = await read_object(request, catalog)
     record.update({k: v for k, v in body.items() if k not in _IMMUTABLE})
-    _save(catalog, record, request.headers.get("user-agent", ""))
-    return ok({"integration": public_view(request, record)})
+    return _save(request, catalog, record)
 
 
 async def delete(request: Request, catalog: Catalog) -> Response:
@@ -97,8 +97,7 @@ async def patch_config(request: Request, catalog: Catalog) -> Response:
     if not isinstance(body.get("config"), dict):
         raise invalid_request('body must have object "config"')
     record["config"] = body["config"]
-    _save(catalog, record, request.headers.get("user-agent", ""))
-    return ok({"integration": public_view(request, record)})
+    return _save(request, catalog, record)
 
 
 async def patch_resync_state(request: Request, catalog: Catalog) -> Response:
@@ -106,8 +105,7 @@ async def patch_resync_state(request: Request, catalog: Catalog) -> Response:
     body = await read_object(request, catalog)
     state = {**(record.get("resyncState") or {}), **body, "updatedAt": to_iso(now_us())}
     record["resyncState"] = state
-    _save(catalog, record, request.headers.get("user-agent", ""))
-    return ok({"integration": public_view(request, record)})
+    return _save(request, catalog, record)
 
 
 RESYNC_REQUEST_KIND = "resync_request"

@@ -105,6 +105,15 @@ class Edge:
     dst_id: str
 
 
+def _chunks(identifiers: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """Distinct identifiers in chunks that fit SQLite's bound-variable limit, each with its
+    ``?,?,...`` placeholder list."""
+    ids = list(dict.fromkeys(identifiers))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -171,11 +180,8 @@ class CatalogStore:
     # --- entities ---------------------------------------------------------------------
 
     def get_entities(self, blueprint: str, identifiers: Iterable[str]) -> dict[str, EntityRecord]:
-        ids = list(dict.fromkeys(identifiers))
         found: dict[str, EntityRecord] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(identifiers):
             rows = self.conn.execute(
                 f"SELECT {ENTITY_COLUMNS} FROM entities "
                 f"WHERE blueprint = ? AND identifier IN ({marks})",
@@ -186,11 +192,8 @@ class CatalogStore:
         return found
 
     def existing_identifiers(self, blueprint: str, identifiers: Iterable[str]) -> set[str]:
-        ids = list(dict.fromkeys(identifiers))
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(identifiers):
             rows = self.conn.execute(
                 f"SELECT identifier FROM entities WHERE blueprint = ? AND identifier IN ({marks})",
                 (blueprint, *chunk),

@@ -30,6 +30,7 @@ from local_stack.jira_emulator.wire import (
     Scope,
     error_collection,
     rest_error,
+    unknown_resource,
 )
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -167,10 +168,7 @@ class EmulatorApp:
         if not allowed:
             response = rest_error(429, "Rate limit exceeded: too many requests for this user.")
         elif matched is None:
-            if method_ok:
-                response = rest_error(404, f"null for uri: {req.base}{req.path}")
-            else:
-                response = rest_error(405, "Method Not Allowed")
+            response = unknown_resource(req) if method_ok else rest_error(405, "Method Not Allowed")
         else:
             try:
                 result = matched.handler(req, caller)

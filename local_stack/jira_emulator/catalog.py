@@ -7,6 +7,17 @@ objects look like the captured fixtures (e.g. status 10000 "To Do" in category 2
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Named(Protocol):
+    """A catalogue entry looked up by id or name (status, issue type, priority ...)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)

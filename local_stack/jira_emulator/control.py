@@ -14,7 +14,6 @@ Routes (JSON in, JSON out):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from local_stack.jira_emulator.jql import JqlError
 from local_stack.jira_emulator.state import EmulatorState
@@ -22,6 +21,7 @@ from local_stack.jira_emulator.store import MutationError
 from local_stack.jira_emulator.wire import BadRequest, Request, Response, json_response
 
 PREFIX = "/_emulator"
+NOT_AN_OBJECT = "expected a JSON object"
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 
@@ -61,12 +61,6 @@ class ControlApi:
         except (BadRequest, MutationError, ValueError, TypeError) as exc:
             return _error(400, str(exc))
 
-    def _object(self, req: Request) -> dict[str, Any]:
-        body = req.json()
-        if not isinstance(body, dict):
-            raise BadRequest("expected a JSON object")
-        return body
-
     def stats(self, req: Request) -> Response:
         body = self.state.stats.to_json(searches=req.bool_param("searches", True))
         body["dataVersion"] = self.state.store.version
@@ -86,10 +80,12 @@ class ControlApi:
         return json_response({"reset": True})
 
     def faults(self, req: Request, *, merge: bool) -> Response:
-        return json_response(self.state.set_faults(self._object(req), merge=merge).to_json())
+        return json_response(
+            self.state.set_faults(req.json_object(NOT_AN_OBJECT), merge=merge).to_json()
+        )
 
     def settings(self, req: Request) -> Response:
-        return json_response(self.state.update_settings(self._object(req)))
+        return json_response(self.state.update_settings(req.json_object(NOT_AN_OBJECT)))
 
     def mutate(self, req: Request) -> Response:
         body = req.json()
@@ -99,7 +95,7 @@ class ControlApi:
         return json_response(self.state.mutate(ops))
 
     def reset_lockout(self, req: Request) -> Response:
-        body = self._object(req) if req.body else {}
+        body = req.json_object(NOT_AN_OBJECT)
         username = body.get("username")
         self.state.reset_lockout(str(username) if username else None)
         return json_response({"reset": username or "all"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from local_stack.jira_emulator import catalog as cat
 from local_stack.jira_emulator.data import Issue, Project, User
@@ -45,14 +45,6 @@ _SYSTEM_FIELDS = frozenset(
 )
 _OFF_SCREEN_CUSTOM = frozenset({"customfield_10000", "customfield_10100"})
 CREATE_SCREEN = _SYSTEM_FIELDS | {f.id for f in cat.CUSTOM_FIELDS if f.id not in _OFF_SCREEN_CUSTOM}
-
-
-class _Named(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +101,7 @@ def plan_create(
     }
 
 
-def _find(items: Sequence[_Named], ref: dict[str, Any]) -> int | None:
+def _find(items: Sequence[cat.Named], ref: dict[str, Any]) -> int | None:
     wanted_id, wanted_name = ref.get("id"), ref.get("name")
     for index, item in enumerate(items):
         if wanted_id is not None and str(wanted_id) == item.id:
@@ -176,7 +168,7 @@ def _optional_string(fields: dict[str, Any], name: str, errors: dict[str, str]) 
 
 
 def _reference(
-    value: Any, items: Sequence[_Named], name: str, errors: dict[str, str]
+    value: Any, items: Sequence[cat.Named], name: str, errors: dict[str, str]
 ) -> int | None:
     if value is None:
         return None

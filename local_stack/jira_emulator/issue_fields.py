@@ -131,18 +131,18 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         found = by_id(issue.epic) if issue.epic else None
         return NULL if found is None else js(found.key)
 
+    def option_json(oid: int, value: str) -> str:
+        return (
+            f'{{"self":"{api}/customFieldOption/{oid}","value":{js(value)},'
+            f'"id":"{oid}","disabled":false}}'
+        )
+
     def option(
-        field: str, values: tuple[str, ...], salt: int, share: int, base_id: int
+        values: tuple[str, ...], salt: int, share: int, base_id: int
     ) -> Callable[[Issue], str]:
         def render(issue: Issue) -> str:
             n = derived.extra(issue, salt, len(values), share)
-            if n < 0:
-                return NULL
-            oid = base_id + n
-            return (
-                f'{{"self":"{api}/customFieldOption/{oid}","value":{js(values[n])},'
-                f'"id":"{oid}","disabled":false}}'
-            )
+            return NULL if n < 0 else option_json(base_id + n, values[n])
 
         return render
 
@@ -177,7 +177,7 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         value, oid = {"new": ("To Do", 10000), "indeterminate": ("In Progress", 10001)}.get(
             category.key, ("Done", 10002)
         )
-        return f'{{"self":"{api}/customFieldOption/{oid}","value":"{value}","id":"{oid}","disabled":false}}'
+        return option_json(oid, value)
 
     def epic_name(issue: Issue) -> str:
         return js(issue.summary.removeprefix("Epic: ")) if issue.type == cat.TYPE_EPIC else NULL
@@ -208,14 +208,7 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         if n < 0:
             return NULL
         chosen = sorted({n, (n + 2) % len(cat.PLATFORMS)})
-        return (
-            "["
-            + ",".join(
-                f'{{"self":"{api}/customFieldOption/{10300 + k}","value":"{cat.PLATFORMS[k]}","id":"{10300 + k}","disabled":false}}'
-                for k in chosen
-            )
-            + "]"
-        )
+        return f"[{','.join(option_json(10300 + k, cat.PLATFORMS[k]) for k in chosen)}]"
 
     def branch(issue: Issue) -> str:
         if issue.status not in (cat.STATUS_IN_PROGRESS, cat.STATUS_IN_REVIEW):
@@ -254,7 +247,7 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         "aggregateprogress": progress,
         "priority": lambda i: self._priorities[i.priority],
         "labels": lambda i: self.labels(i.labels),
-        "environment": lambda i: number(None) if i.environment < 0 else js(derived.environment(i)),
+        "environment": lambda i: NULL if i.environment < 0 else js(derived.environment(i)),
         "timeestimate": lambda i: number(remaining(i)),
         "aggregatetimeoriginalestimate": lambda i: number(estimate(i)),
         "versions": lambda i: self.versions(i.versions),
@@ -281,14 +274,12 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         "customfield_10104": epic_name,
         "customfield_10105": epic_colour,
         "customfield_10106": lambda i: number(i.story_points),
-        "customfield_10107": option("customfield_10107", ("Impediment",), 53, 20, 10019),
-        "customfield_10108": option("customfield_10108", cat.TEAMS, 55, 2, 10100),
+        "customfield_10107": option(("Impediment",), 53, 20, 10019),
+        "customfield_10108": option(cat.TEAMS, 55, 2, 10100),
         "customfield_10109": dated(57, 4, 0),
         "customfield_10110": dated(57, 4, 14),
-        "customfield_10111": lambda i: number(
-            None if derived.extra(i, 59, 100, 5) < 0 else derived.extra(i, 59, 100, 5)
-        ),
-        "customfield_10112": bugs_only(option("customfield_10112", cat.SEVERITIES, 67, 1, 10200)),
+        "customfield_10111": lambda i: NULL if (n := derived.extra(i, 59, 100, 5)) < 0 else str(n),
+        "customfield_10112": bugs_only(option(cat.SEVERITIES, 67, 1, 10200)),
         "customfield_10113": text_value(
             69, 6, ("Müller GmbH", "ACME Corp", "Globex", "Initech", "Umbrella")
         ),
@@ -310,7 +301,7 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         ),
         "customfield_10122": branch,
         "customfield_10123": lambda i: NULL,
-        "customfield_10124": bugs_only(option("customfield_10124", ("Yes", "No"), 81, 2, 10400)),
+        "customfield_10124": bugs_only(option(("Yes", "No"), 81, 2, 10400)),
         "customfield_10125": lambda i: number(i.story_points if mix(i.id, 83) % 2 else None),
         "customfield_10126": lambda i: (
             NULL if mix(i.id, 85) % 3 else f'"CC-{1000 + mix(i.id, 86) % 9000}"'

@@ -55,11 +55,6 @@ def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
     raise MutationError(f"op {op.get('op')!r} needs 'keys' or 'jql'")
 
 
-def _author(state: EmulatorState) -> int:
-    user = state.store.find_user(state.config.accounts[0].username)
-    return 0 if user is None else user.idx
-
-
 def apply_ops(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
         return _apply(state, ops)
@@ -71,11 +66,11 @@ def apply_ops(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str,
 def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     store = state.store
     results: list[dict[str, Any]] = []
+    author = state.author()
     for op in ops:
         if not isinstance(op, dict):
             raise MutationError("each op must be an object")
         kind = op.get("op")
-        author = _author(state)
         if kind == "create":
             created = store.create_issues(
                 str(op.get("project", "")),

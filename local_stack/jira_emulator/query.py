@@ -37,7 +37,12 @@ from local_stack.jira_emulator.plan import (
     split_id_bounds,
 )
 from local_stack.jira_emulator.semantics import BIG, Compiled, Viewer, compile_query
-from local_stack.jira_emulator.store import Store, mask_from_positions, positions_from_mask
+from local_stack.jira_emulator.store import (
+    DATE_COLUMNS,
+    Store,
+    mask_from_positions,
+    positions_from_mask,
+)
 from local_stack.jira_emulator.timefmt import Clock
 
 __all__ = ["Compiled", "QueryEngine", "Viewer"]
@@ -223,7 +228,7 @@ class QueryEngine:
         projects = store.projects
         if field == "id":
             return lambda p: p
-        if field in ("created", "updated", "resolved", "due"):
+        if field in DATE_COLUMNS:
             column = store.columns[field]
             return lambda p: column[p] if column[p] >= 0 else BIG
         if field == "key":
@@ -269,8 +274,7 @@ class QueryEngine:
         if lo_id is None and hi_id is None:
             lo, hi = 0, len(ordered)
         else:
-            lo_pos = 0 if lo_id is None else bisect.bisect_left(store.ids, lo_id)
-            hi_pos = len(store.ids) if hi_id is None else bisect.bisect_right(store.ids, hi_id)
+            lo_pos, hi_pos = store.id_bounds(lo_id, hi_id)
             if by_id:
                 lo, hi = bisect.bisect_left(ordered, lo_pos), bisect.bisect_left(ordered, hi_pos)
             else:

@@ -152,12 +152,16 @@ class Renderer:
                 f"{s}x{s}": f"https://www.gravatar.com/avatar/{digest}?d=mm&s={s}"
                 for s in (48, 24, 16, 32)
             }
-        avatar_id = user.avatar[1:]
+        return self._hosted_avatars("useravatar", user.avatar[1:])
+
+    def _hosted_avatars(self, servlet: str, avatar_id: object) -> dict[str, str]:
+        """Avatar URLs served by Jira itself (``/secure/useravatar``, ``projectavatar``)."""
+        url = f"{self.base}/secure/{servlet}?"
         return {
-            "48x48": f"{self.base}/secure/useravatar?avatarId={avatar_id}",
-            "24x24": f"{self.base}/secure/useravatar?size=small&avatarId={avatar_id}",
-            "16x16": f"{self.base}/secure/useravatar?size=xsmall&avatarId={avatar_id}",
-            "32x32": f"{self.base}/secure/useravatar?size=medium&avatarId={avatar_id}",
+            "48x48": f"{url}avatarId={avatar_id}",
+            "24x24": f"{url}size=small&avatarId={avatar_id}",
+            "16x16": f"{url}size=xsmall&avatarId={avatar_id}",
+            "32x32": f"{url}size=medium&avatarId={avatar_id}",
         }
 
     def user_self(self, user: User) -> str:
@@ -207,13 +211,7 @@ class Renderer:
         return body
 
     def project_avatars(self, project: Project) -> dict[str, str]:
-        a = project.avatar_id
-        return {
-            "48x48": f"{self.base}/secure/projectavatar?avatarId={a}",
-            "24x24": f"{self.base}/secure/projectavatar?size=small&avatarId={a}",
-            "16x16": f"{self.base}/secure/projectavatar?size=xsmall&avatarId={a}",
-            "32x32": f"{self.base}/secure/projectavatar?size=medium&avatarId={a}",
-        }
+        return self._hosted_avatars("projectavatar", project.avatar_id)
 
     def project_category(self, project: Project) -> dict[str, str] | None:
         if project.category is None:

@@ -35,7 +35,7 @@ from local_stack.jira_emulator.wire import (
     error_collection,
     js,
     json_response,
-    rest_error,
+    unknown_resource,
 )
 
 Handler = Callable[[Request, Caller], Response | Awaitable[Response]]
@@ -170,9 +170,7 @@ class JiraApi:
         state = self.state
         config = state.config
         if req.method == "POST":
-            body = req.json()
-            if not isinstance(body, dict):
-                raise BadRequest("The request body must be a JSON object.")
+            body = req.json_object()
             jql = str(body.get("jql") or "")
             start_at = _int(body.get("startAt"), "startAt", 0)
             requested = _int(body.get("maxResults"), "maxResults", config.default_max_results)
@@ -324,7 +322,7 @@ class JiraApi:
     def user_list(self, req: Request, caller: Caller) -> Response:
         config = self.state.config
         if not config.user_list_available:
-            return rest_error(404, f"null for uri: {req.base}{req.path}")
+            return unknown_resource(req)
         if caller.user is None or config.browse_users == "empty":
             return json_response({"values": [], "isLast": True})
         forbidden = self._users_forbidden()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from local_stack.jira_emulator import catalog as cat
 from local_stack.jira_emulator.auth import Caller
+from local_stack.jira_emulator.control import NOT_AN_OBJECT
 from local_stack.jira_emulator.data import Board, Component, Project, Sprint, Version
 from local_stack.jira_emulator.fields import (
     CUSTOM,
@@ -34,7 +35,6 @@ from local_stack.jira_emulator.fields import (
 from local_stack.jira_emulator.render import Renderer
 from local_stack.jira_emulator.state import EmulatorState
 from local_stack.jira_emulator.wire import (
-    BadRequest,
     Request,
     Response,
     error_collection,
@@ -215,10 +215,7 @@ class SoftwareApi:
         }
 
     def _patch_settings(self, req: Request) -> Response:
-        body = req.json()
-        if not isinstance(body, dict):
-            raise BadRequest("expected a JSON object")
-        self.settings.update(body)
+        self.settings.update(req.json_object(NOT_AN_OBJECT))
         return json_response(asdict(self.settings))
 
     # ---- visibility ---------------------------------------------------------------------

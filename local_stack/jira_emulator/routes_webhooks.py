@@ -43,7 +43,7 @@ from local_stack.jira_emulator.wire import (
     error_collection,
     js,
     json_response,
-    rest_error,
+    unknown_resource,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class WebhookApi:
     def _gate(self, handler: Handler, *, dc: bool) -> Handler:
         def gated(req: Request, caller: Caller) -> Response | Awaitable[Response]:
             if (self.state.config.version_numbers[0] >= 10) != dc:
-                return rest_error(404, f"null for uri: {req.base}{req.path}")
+                return unknown_resource(req)
             if caller.user is None:
                 return error_collection(401, "You are not authenticated.")
             non_admins = {n.lower() for n in self.deliveries.settings.non_admins}
@@ -170,7 +170,7 @@ class WebhookApi:
         return json_response(self.dc_view(self._store(found, fields, caller)))
 
     def _dc_fields(self, req: Request) -> dict[str, Any] | Response:
-        body = _object(req)
+        body = req.json_object()
         configuration = body.get("configuration") or {}
         if not isinstance(configuration, dict) or not all(
             isinstance(v, str) for v in configuration.values()
@@ -227,7 +227,7 @@ class WebhookApi:
         return json_response(self.legacy_view(self._store(found, fields, caller), req.base))
 
     def _legacy_fields(self, req: Request) -> dict[str, Any] | Response:
-        body = _object(req)
+        body = req.json_object()
         filters = body.get("filters") or {}
         if not isinstance(filters, dict):
             return error_collection(400, "filters must be an object.")
@@ -319,7 +319,7 @@ class WebhookApi:
         return {**self.dc_view(r), "api": api, "owner": r.owner}
 
     def _patch_settings(self, req: Request) -> Response:
-        self.deliveries.settings.update(_object(req))
+        self.deliveries.settings.update(req.json_object())
         return json_response(asdict(self.deliveries.settings))
 
     def _list_deliveries(self, req: Request) -> Response:
@@ -337,7 +337,7 @@ class WebhookApi:
         return json_response({"reset": True})
 
     def _send(self, req: Request) -> Response:
-        body = _object(req)
+        body = req.json_object()
         registration = None
         if "webhookId" in body:
             registration = self.deliveries.registrations.get(int(body["webhookId"]))
@@ -382,13 +382,6 @@ def _about(raw: bytes) -> dict[str, Any]:
     if isinstance(issue, dict) and issue.get("key"):
         about["issue"] = issue.get("key")
     return about
-
-
-def _object(req: Request) -> dict[str, Any]:
-    body = req.json()
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
 
 
 def install(app: EmulatorApp) -> WebhookApi:

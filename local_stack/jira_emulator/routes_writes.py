@@ -101,7 +101,7 @@ class WriteApi:
             return error_collection(401, NOT_AUTHENTICATED)
         visible = self.state.viewer(caller).projects
         plan = plan_create(
-            _object(req), self.state.store, visible, self.settings.denied_permissions
+            req.json_object(), self.state.store, visible, self.settings.denied_permissions
         )
         if isinstance(plan, Rejection):
             return error_collection(plan.status, *plan.messages, errors=plan.errors)
@@ -120,7 +120,7 @@ class WriteApi:
             return found
         if self.settings.denies("ADD_COMMENTS"):
             return error_collection(403, NO_COMMENT_PERMISSION)
-        text = _object(req).get("body")
+        text = req.json_object().get("body")
         if not isinstance(text, str) or not text.strip():
             return error_collection(400, errors={"comment": "Comment body can not be empty!"})
         if len(text) > MAX_COMMENT:
@@ -175,7 +175,7 @@ class WriteApi:
         found = self._issue(req, caller)
         if isinstance(found, Response):
             return found
-        body = _object(req)
+        body = req.json_object()
         requested = body.get("transition")
         transition_id = requested.get("id") if isinstance(requested, dict) else None
         if transition_id is None:
@@ -222,7 +222,7 @@ class WriteApi:
         return results
 
     def _patch_settings(self, req: Request) -> Response:
-        self.settings.update(_object(req))
+        self.settings.update(req.json_object())
         return json_response(asdict(self.settings))
 
     def _comments_truth(self, req: Request) -> Response:
@@ -243,13 +243,6 @@ class WriteApi:
                 ],
             }
         )
-
-
-def _object(req: Request) -> dict[str, Any]:
-    body = req.json()
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return body
 
 
 def _status_object(api: str, base: str, status: cat.Status) -> dict[str, Any]:

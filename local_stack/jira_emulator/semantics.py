@@ -111,14 +111,7 @@ SORT_FIELDS = {
     "id": "id",
     "key": "key",
     "issuekey": "key",
-    "created": "created",
-    "createddate": "created",
-    "updated": "updated",
-    "updateddate": "updated",
-    "resolved": "resolved",
-    "resolutiondate": "resolved",
-    "due": "due",
-    "duedate": "due",
+    **DATE_FIELDS,
     "priority": "priority",
     "rank": "rank",
     "cf[10100]": "rank",
@@ -141,6 +134,7 @@ _PERIOD_PART = re.compile(r"(\d+)\s*([wdhm])")
 _ABSOLUTE = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _KEY = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)$")
 _UNIT_MS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "m": 60_000}
+_UNIT_LETTER = {"day": "d", "week": "w", "month": "M", "year": "y"}  # for _shift
 
 
 @dataclass(frozen=True)
@@ -160,6 +154,10 @@ class Compiled:
 
 def _not_exist(value: str, field: str) -> str:
     return f"The value '{value}' does not exist for the field '{field}'."
+
+
+def _no_issue(key: str, field: str) -> str:
+    return f"An issue with key '{key}' does not exist for field '{field}'."
 
 
 def _unsupported(op: str, field: str) -> str:
@@ -337,9 +335,7 @@ class _Compiler:
             hit = self.visible_issue(text)
             if hit is None:
                 if self.validate:
-                    self.errors.append(
-                        f"An issue with key '{text}' does not exist for field '{field}'."
-                    )
+                    self.errors.append(_no_issue(text, field))
                 return []
             return [hit.id]
         if not found:
@@ -416,9 +412,7 @@ class _Compiler:
                 return self.error(f"The issue key '{text}' for field '{clause.field}' is invalid.")
             project = self.store.find_project(match.group(1))
             if project is None or project.idx not in self.viewer.projects:
-                return self.error(
-                    f"An issue with key '{text}' does not exist for field '{clause.field}'."
-                )
+                return self.error(_no_issue(text, clause.field))
             return KeyCompare(project.idx, op, int(match.group(2)))
         ids: set[int] = set()
         for item in items:
@@ -435,9 +429,7 @@ class _Compiler:
             issue = self.visible_issue(text)
             if issue is None:
                 if self.validate:
-                    self.error(
-                        f"An issue with key '{text}' does not exist for field '{clause.field}'."
-                    )
+                    self.error(_no_issue(text, clause.field))
                 continue
             ids.add(issue.id)
         return IdSet(frozenset(ids), op in ("!=", "not in"))
@@ -527,13 +519,9 @@ class _Compiler:
                 return None
             sign = -1 if inc.group(1) == "-" else 1
             amount = sign * int(inc.group(2))
-            start = _shift(
-                start,
-                amount,
-                inc.group(3) or {"day": "d", "week": "w", "month": "M", "year": "y"}[unit],
-            )
+            start = _shift(start, amount, inc.group(3) or _UNIT_LETTER[unit])
         if edge == "endof":
-            following = _shift(start, 1, {"day": "d", "week": "w", "month": "M", "year": "y"}[unit])
+            following = _shift(start, 1, _UNIT_LETTER[unit])
             return self.clock.to_ms(following) - 1
         return self.clock.to_ms(start)
 

@@ -58,6 +58,11 @@ class EmulatorState:
         visible = frozenset(p.idx for p in self.store.projects if p.key.upper() not in hidden)
         return Viewer(caller.user.idx, visible)
 
+    def author(self) -> int:
+        """Who control-API changes are made by: the first account (user 0 if it is missing)."""
+        user = self.store.find_user(self.config.accounts[0].username)
+        return 0 if user is None else user.idx
+
     def caller_for(self, username: str | None) -> Caller:
         """The caller the truth oracle evaluates as (default: the first account)."""
         if username == "anonymous":

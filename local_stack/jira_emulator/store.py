@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Protocol
 
 from local_stack.jira_emulator import catalog as cat
 from local_stack.jira_emulator import derived
@@ -218,11 +217,15 @@ class Store:
             out |= dense.get(value, 0)
         return out
 
-    def id_range_mask(self, lo_id: int | None, hi_id: int | None) -> int:
-        """Positions whose id is in [lo_id, hi_id] (inclusive, either side open)."""
+    def id_bounds(self, lo_id: int | None, hi_id: int | None) -> tuple[int, int]:
+        """The positions [lo, hi) whose id is in [lo_id, hi_id] (inclusive, either side open)."""
         lo = 0 if lo_id is None else bisect.bisect_left(self.ids, lo_id)
         hi = len(self.ids) if hi_id is None else bisect.bisect_right(self.ids, hi_id)
-        return range_mask(lo, hi)
+        return lo, hi
+
+    def id_range_mask(self, lo_id: int | None, hi_id: int | None) -> int:
+        """Positions whose id is in [lo_id, hi_id] (inclusive, either side open)."""
+        return range_mask(*self.id_bounds(lo_id, hi_id))
 
     def date_mask(self, column: str, test: Callable[[int], bool]) -> int:
         values = self.columns[column]
@@ -291,16 +294,14 @@ class Store:
         labels: Sequence[str] | None = None,
         author: int = 0,
     ) -> list[Created]:
-        project = self.find_project(project_key)
-        if project is None:
-            raise MutationError(f"no project {project_key!r}")
+        project = self._require_project(project_key)
         type_ = (
             _lookup_name(cat.ISSUE_TYPES, type_name, "issue type") if type_name else cat.TYPE_TASK
         )
         status = (
             _lookup_name(cat.STATUSES, status_name, "status") if status_name else cat.STATUS_TODO
         )
-        assignee_idx = self._user_idx(assignee) if assignee else -1
+        assignee_idx = self._require_user(assignee).idx if assignee else -1
         priority = (
             _lookup_name(cat.PRIORITIES, priority_name, "priority")
             if priority_name
@@ -411,7 +412,7 @@ class Store:
         if assignee is None:
             new_assignee = -1
         elif isinstance(assignee, str):
-            new_assignee = self._user_idx(assignee)
+            new_assignee = self._require_user(assignee).idx
         touched: list[str] = []
         for p in positions:
             issue = self.issues[p]
@@ -501,22 +502,22 @@ class Store:
         return moved
 
     def set_archived(self, project_key: str, archived: bool) -> None:
-        project = self.find_project(project_key)
-        if project is None:
-            raise MutationError(f"no project {project_key!r}")
-        project.archived = archived
+        self._require_project(project_key).archived = archived
 
     def set_user_active(self, username: str, active: bool) -> None:
-        user = self.find_user(username)
-        if user is None:
-            raise MutationError(f"no user {username!r}")
-        user.active = active
+        self._require_user(username).active = active
 
-    def _user_idx(self, name: str) -> int:
+    def _require_project(self, key_or_id: str) -> Project:
+        project = self.find_project(key_or_id)
+        if project is None:
+            raise MutationError(f"no project {key_or_id!r}")
+        return project
+
+    def _require_user(self, name: str) -> User:
         user = self.find_user(name)
         if user is None:
             raise MutationError(f"no user {name!r}")
-        return user.idx
+        return user
 
     def _user_change(
         self, old: int, new: int
@@ -530,15 +531,7 @@ class Store:
         return (*describe(old), *describe(new))
 
 
-class _Named(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-
-def _lookup_name(items: Sequence[_Named], name: str | None, what: str) -> int:
+def _lookup_name(items: Sequence[cat.Named], name: str | None, what: str) -> int:
     """Index of the catalog entry with this name (case-insensitive) or id."""
     for n, item in enumerate(items):
         if name is not None and (item.name.lower() == name.lower() or item.id == name):

@@ -198,16 +198,12 @@ class Deliveries:
             return []
         body: dict[str, Any] = {
             "issue_event_type_name": _event_type(event, issue),
-            "user": json.loads(renderer.user_ref(self._author())),
+            "user": json.loads(renderer.user_ref(self.state.author())),
             "issue": json.loads(renderer.issue(issue, Selection(tuple(ALL_FIELDS), frozenset()))),
         }
         if event == "jira:issue_updated" and issue.history:
             body["changelog"] = _changelog(issue.history[-1])
         return self._deliver(event, body, hearing, {"issue": issue.key})
-
-    def _author(self) -> int:
-        user = self.state.store.find_user(self.state.config.accounts[0].username)
-        return 0 if user is None else user.idx
 
     # ---- outgoing -----------------------------------------------------------------------
 

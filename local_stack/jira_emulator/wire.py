@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 Scope = MutableMapping[str, Any]
 JSON_TYPE = "application/json;charset=UTF-8"
+NOT_AN_OBJECT = "The request body must be a JSON object."
 
 
 def js(value: object) -> str:
@@ -90,6 +91,13 @@ class Request:
         except ValueError:
             raise BadRequest("Unexpected character in the request body: not valid JSON.") from None
 
+    def json_object(self, message: str = NOT_AN_OBJECT) -> dict[str, Any]:
+        """The body as a JSON object (``{}`` when empty); anything else is a BadRequest."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise BadRequest(message)
+        return body
+
 
 @dataclass
 class Response:
@@ -113,3 +121,8 @@ def error_collection(status: int, *messages: str, errors: dict[str, str] | None 
 def rest_error(status: int, message: str) -> Response:
     """The REST framework's own body (401 filter, unknown resource 404)."""
     return json_response({"message": message, "status-code": status}, status)
+
+
+def unknown_resource(req: Request) -> Response:
+    """Jersey's 404 for a path no resource answers."""
+    return rest_error(404, f"null for uri: {req.base}{req.path}")
