@@ -5,7 +5,6 @@ summary and logs back, and the catalog entity of the issue the actions touched."
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from local_stack.catalog.testing import CatalogClient, spawn_ocean_sail, start_catalog
 from local_stack.process import RunningServer, start_server
+from tests.support.processes import stop_sail
 
 pytestmark = pytest.mark.e2e
 
@@ -103,12 +103,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         try:
             yield Stack(jira, catalog, sail, log)
         finally:
-            sail.send_signal(signal.SIGINT)
-            try:
-                sail.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                sail.kill()
-                sail.wait(timeout=10)
+            stop_sail(sail)
 
 
 def test_actions_run_through_ocean_sail(stack: Stack) -> None:

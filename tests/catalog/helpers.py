@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
 OCEAN_UA = "port-ocean/probe-type/0.1.0/probe/exporter"
 
@@ -67,3 +70,15 @@ def service(identifier: str, **properties: Any) -> dict[str, Any]:
         "properties": {"tier": "gold", **properties},
         "relations": {},
     }
+
+
+@asynccontextmanager
+async def signed_in(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of ``app`` (one built with non-default options) with a token."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://c.test") as client:
+        token = (
+            await client.post("/v1/auth/access_token", json={"clientId": "a", "clientSecret": "b"})
+        ).json()["accessToken"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client

@@ -12,7 +12,7 @@ import pytest
 from local_stack.catalog import create_app
 from local_stack.catalog.catalog import Catalog
 
-from .helpers import OCEAN_UA, SERVICE_BP, USER_BP, bulk, service
+from .helpers import OCEAN_UA, SERVICE_BP, USER_BP, bulk, service, signed_in
 
 pytestmark = pytest.mark.usefixtures("blueprints")
 
@@ -243,12 +243,7 @@ async def test_noop_upsert_moves_updated_at_unless_configured(api: httpx.AsyncCl
     assert (await _entity(api, "service", "same")).json()["entity"]["updatedAt"] > first
 
     app = create_app(touch_unchanged=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://c.test") as client:
-        token = (
-            await client.post("/v1/auth/access_token", json={"clientId": "a", "clientSecret": "b"})
-        ).json()["accessToken"]
-        client.headers["Authorization"] = f"Bearer {token}"
+    async with signed_in(app) as client:
         for blueprint in (USER_BP, SERVICE_BP):
             await client.post("/v1/blueprints", json=blueprint)
         await bulk(client, "service", [service("same")])

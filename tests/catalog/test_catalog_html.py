@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from local_stack.catalog import create_app
 
-from .helpers import bulk, service
+from .helpers import bulk, service, signed_in
 
 pytestmark = pytest.mark.usefixtures("blueprints")
 
@@ -57,12 +57,7 @@ async def test_entity_page_shows_incoming_relations(
 
 async def test_large_blueprint_is_capped_and_paged() -> None:
     app: Starlette = create_app(html_page_size=50)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://c.test") as client:
-        token = (
-            await client.post("/v1/auth/access_token", json={"clientId": "a", "clientSecret": "b"})
-        ).json()["accessToken"]
-        client.headers["Authorization"] = f"Bearer {token}"
+    async with signed_in(app) as client:
         await client.post(
             "/v1/blueprints", json={"identifier": "thing", "schema": {"properties": {}}}
         )

@@ -8,8 +8,6 @@ handler that raises: the resync is marked failed and nothing is deleted.
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from local_stack.catalog.testing import (
     start_catalog,
 )
 from local_stack.process import RunningServer
+from tests.support.processes import stop_sail
 
 from .probe_integration import (
     OWNER_BLUEPRINT,
@@ -242,12 +241,7 @@ def test_polling_listener_claims_and_fails_an_action_run(
             [stored] = httpx.get(f"{server.url}/_catalog/action-runs", timeout=10).json()["runs"]
             status = stored["status"]
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_sail(process)
     assert status == "FAILURE"
     assert stored["acknowledged"] is True
     assert "no_such_executor" in stored["logs"][0]["message"]

@@ -228,34 +228,20 @@ async def test_rerank_mid_scan_disturbs_rank_order(app, client: httpx.AsyncClien
     assert len(keys) > len(set(keys)), "issues moved to the top show up twice"
 
 
+async def _keys_by_status(client: httpx.AsyncClient) -> list[str]:
+    page = await client.get(
+        "/rest/api/2/search",
+        params={"jql": "ORDER BY status", "maxResults": 300, "fields": "status"},
+    )
+    return [i["key"] for i in page.json()["issues"]]
+
+
 async def test_shuffled_ties_reorder_between_requests(app, client: httpx.AsyncClient) -> None:
     app.state.set_faults(FaultConfig(shuffle_ties=True, seed=5))
-    orders = [
-        [
-            i["key"]
-            for i in (
-                await client.get(
-                    "/rest/api/2/search",
-                    params={"jql": "ORDER BY status", "maxResults": 300, "fields": "status"},
-                )
-            ).json()["issues"]
-        ]
-        for _ in range(2)
-    ]
+    orders = [await _keys_by_status(client) for _ in range(2)]
     assert orders[0] != orders[1]
     app.state.set_faults(FaultConfig())
-    stable = [
-        [
-            i["key"]
-            for i in (
-                await client.get(
-                    "/rest/api/2/search",
-                    params={"jql": "ORDER BY status", "maxResults": 300, "fields": "status"},
-                )
-            ).json()["issues"]
-        ]
-        for _ in range(2)
-    ]
+    stable = [await _keys_by_status(client) for _ in range(2)]
     assert stable[0] == stable[1]
 
 

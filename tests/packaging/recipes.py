@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,23 @@ def setting_for(variable: str, spec: Mapping[str, Setting]) -> str | None:
         return None
     matches = [name for name in spec if env_var(name) == variable]
     return matches[0] if matches else None
+
+
+def configured_settings(
+    variables: Iterable[str], spec: Mapping[str, Setting], where: str
+) -> tuple[set[str], list[str]]:
+    """The spec settings these variables set (``OCEAN__INTEGRATION__CONFIG__*`` ones; the
+    rest are ignored), and a problem for each such variable the spec does not know."""
+    settings: set[str] = set()
+    problems: list[str] = []
+    for name in variables:
+        if name.startswith(CONFIG_PREFIX):
+            setting = setting_for(name, spec)
+            if setting is None:
+                problems.append(f"{where}: {name} is not a setting in .port/spec.yaml")
+            else:
+                settings.add(setting)
+    return settings, problems
 
 
 def secret_variables(spec: Mapping[str, Setting]) -> set[str]:
@@ -270,14 +287,8 @@ def check_ci_recipe(recipe: CiRecipe, spec: Mapping[str, Setting]) -> list[str]:
             problems.append(f"{where}: passes -e {name} but never sets {name}")
     env = recipe.container_env()
 
-    configured: set[str] = set()
-    for name in env:
-        if name.startswith(CONFIG_PREFIX):
-            setting = setting_for(name, spec)
-            if setting is None:
-                problems.append(f"{where}: {name} is not a setting in .port/spec.yaml")
-            else:
-                configured.add(setting)
+    configured, unknown = configured_settings(env, spec, where)
+    problems += unknown
     if "jiraServerHost" not in configured:
         problems.append(f"{where}: jiraServerHost ({env_var('jiraServerHost')}) is not set")
     problems += auth_problems(configured, where)
@@ -438,14 +449,8 @@ def check_helm_values(
     credentials = secrets.get(str(secret.get("name")), {})
     if not credentials:
         problems.append(f"{where}: the script creates no Secret named {secret.get('name')!r}")
-    from_secret: set[str] = set()
-    for key in credentials:
-        if key.startswith(CONFIG_PREFIX):
-            setting = setting_for(key, spec)
-            if setting is None:
-                problems.append(f"create-secrets.sh: {key} is not a setting in .port/spec.yaml")
-            else:
-                from_secret.add(setting)
+    from_secret, unknown = configured_settings(credentials, spec, "create-secrets.sh")
+    problems += unknown
     for name in PORT_CREDENTIALS:
         if name not in credentials:
             problems.append(f"create-secrets.sh: {name} is missing from the Secret")

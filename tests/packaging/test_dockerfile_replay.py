@@ -501,42 +501,32 @@ def assert_once_sync_succeeded(result: subprocess.CompletedProcess[str], catalog
         assert entities, f"no {blueprint} entities after the ONCE sync:\n{output[-3000:]}"
 
 
-@pytest.fixture
-def catalog_server(tmp_path: Path) -> Iterator[str]:
-    if not runnable(CATALOG):
-        pytest.skip(f"{CATALOG} is not runnable yet (no {CATALOG}.__main__)")
+def _local_server(
+    tmp_path: Path, name: str, module: str, args: list[str], health_path: str
+) -> Iterator[str]:
+    """``python -m module`` for one test, or skip while it cannot start yet; its URL."""
+    if not runnable(module):
+        pytest.skip(f"{module} is not runnable yet (no {module}.__main__)")
     from local_stack.process import start_server
 
-    server = start_server(
-        "catalog",
-        CATALOG,
-        ["--db", str(tmp_path / "catalog.sqlite"), *CATALOG_ARGS],
-        log_dir=tmp_path,
-        health_path=CATALOG_HEALTH_PATH,
-    )
+    server = start_server(name, module, args, log_dir=tmp_path, health_path=health_path)
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def catalog_server(tmp_path: Path) -> Iterator[str]:
+    args = ["--db", str(tmp_path / "catalog.sqlite"), *CATALOG_ARGS]
+    yield from _local_server(tmp_path, "catalog", CATALOG, args, CATALOG_HEALTH_PATH)
 
 
 @pytest.fixture
 def jira_server(tmp_path: Path) -> Iterator[str]:
-    if not runnable(JIRA_EMULATOR):
-        pytest.skip(f"{JIRA_EMULATOR} is not runnable yet (no {JIRA_EMULATOR}.__main__)")
-    from local_stack.process import start_server
-
-    server = start_server(
-        "jira",
-        JIRA_EMULATOR,
-        JIRA_EMULATOR_ARGS,
-        log_dir=tmp_path,
-        health_path=JIRA_EMULATOR_HEALTH_PATH,
+    yield from _local_server(
+        tmp_path, "jira", JIRA_EMULATOR, JIRA_EMULATOR_ARGS, JIRA_EMULATOR_HEALTH_PATH
     )
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.mark.e2e

@@ -10,7 +10,6 @@ the same ``sync_raw_all`` a scheduled resync runs.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from tests.reliability.support import (
     assert_catalog_equals_jira,
     config_env,
 )
+from tests.support.processes import stop_sail
 
 pytestmark = pytest.mark.e2e
 
@@ -138,12 +138,7 @@ def test_twenty_resyncs_with_faults_stay_correct_and_flat(stack: LocalStack) -> 
                 f"{stats['injectedErrors']} injected errors, {stats['rateLimited']} rate-limited"
             )
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_sail(process)
 
     rss = [mb for _, mb in samples]
     settled = rss[WARM_UP:]

@@ -5,7 +5,6 @@ through the framework's real webhook route. Every wait is a bounded polling loop
 from __future__ import annotations
 
 import copy
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from local_stack.catalog.testing import (
 )
 from local_stack.process import RunningServer, start_server
 from local_stack.stack import REPO_ROOT, JiraControl
+from tests.support.processes import stop_sail
 
 INTEGRATION_TYPE = "jira-server-sync"
 ISSUE_BP, PROJECT_BP, USER_BP = "jiraServerIssue", "jiraServerProject", "jiraServerUser"
@@ -156,13 +156,7 @@ class Sail:
         if self.stopped:
             return
         self.stopped = True
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_sail(self.process, timeout)
 
 
 def precreate_integration(catalog_url: str, identifier: str, config: dict[str, Any]) -> None:
@@ -235,6 +229,37 @@ def wait_until_synced(sail: Sail, timeout: float = 60.0) -> None:
             return False
 
     wait_for(ready, f"{sail.identifier} to finish its first resync", timeout, every=0.2)
+
+
+@contextmanager
+def running_sail(
+    work: Path,
+    catalog_url: str,
+    jira_url: str,
+    *,
+    identifier: str,
+    jql: str,
+    auth: dict[str, str],
+    secret: str | None,
+    log_name: str = "sail.log",
+) -> Iterator[Sail]:
+    """The integration record with ``mapping(jql)``, then ``ocean sail`` once its first resync
+    finished; stopped on exit."""
+    precreate_integration(catalog_url, identifier, mapping(jql))
+    sail = start_sail(
+        work,
+        catalog_url,
+        jira_url,
+        identifier=identifier,
+        auth=auth,
+        secret=secret,
+        log_name=log_name,
+    )
+    try:
+        wait_until_synced(sail)
+        yield sail
+    finally:
+        sail.stop()
 
 
 @contextmanager

@@ -23,8 +23,7 @@ from tests.webhooks.live import (
     WEBHOOK_SECRET,
     Emulator,
     Sail,
-    mapping,
-    precreate_integration,
+    running_sail,
     servers,
     start_sail,
     wait_for,
@@ -83,24 +82,25 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     work = tmp_path_factory.mktemp("dc10")
-    with servers(work, "10.3.0") as (jira, catalog):
-        precreate_integration(catalog.url, IDENTIFIER, mapping(JQL))
-        sail = start_sail(
+    with (
+        servers(work, "10.3.0") as (jira, catalog),
+        running_sail(
             work,
             catalog.url,
             jira.url,
             identifier=IDENTIFIER,
+            jql=JQL,
             auth={"TOKEN": ADMIN_TOKEN},
             secret=WEBHOOK_SECRET,
             log_name="sail-1.log",
-        )
+        ) as sail,
+    ):
         state = Live(jira, CatalogClient(catalog.url), catalog.url, sail, work, [])
         try:
-            wait_until_synced(sail)
             wait_for(jira.registrations, "the webhook registration")
             yield state
         finally:
-            state.sail.stop()
+            state.sail.stop()  # the restart test replaces the first one
 
 
 def test_registers_one_webhook_with_the_issue_filter_and_secret(live: Live) -> None:

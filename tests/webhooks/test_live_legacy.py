@@ -23,12 +23,9 @@ from tests.webhooks.live import (
     WEBHOOK_SECRET,
     Emulator,
     Sail,
-    mapping,
-    precreate_integration,
+    running_sail,
     servers,
-    start_sail,
     wait_for,
-    wait_until_synced,
 )
 
 pytestmark = pytest.mark.e2e
@@ -49,23 +46,20 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     work = tmp_path_factory.mktemp("legacy")
-    with servers(work, "9.12.0") as (jira, catalog):
-        precreate_integration(catalog.url, IDENTIFIER, mapping(JQL))
-        sail = start_sail(
+    with (
+        servers(work, "9.12.0") as (jira, catalog),
+        running_sail(
             work,
             catalog.url,
             jira.url,
             identifier=IDENTIFIER,
+            jql=JQL,
             auth={"USERNAME": BASIC_USER, "PASSWORD": BASIC_PASSWORD},
             secret=WEBHOOK_SECRET,
-            log_name="sail.log",
-        )
-        try:
-            wait_until_synced(sail)
-            wait_for(jira.registrations, "the webhook registration")
-            yield Live(jira, CatalogClient(catalog.url), catalog.url, sail)
-        finally:
-            sail.stop()
+        ) as sail,
+    ):
+        wait_for(jira.registrations, "the webhook registration")
+        yield Live(jira, CatalogClient(catalog.url), catalog.url, sail)
 
 
 def test_falls_back_to_the_9x_api_with_the_token_in_the_url(live: Live) -> None:

@@ -18,12 +18,9 @@ from tests.webhooks.live import (
     VIEWER_TOKEN,
     Emulator,
     Sail,
-    mapping,
-    precreate_integration,
+    running_sail,
     servers,
-    start_sail,
     wait_for,
-    wait_until_synced,
 )
 
 pytestmark = pytest.mark.e2e
@@ -51,21 +48,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     work = tmp_path_factory.mktemp("viewer")
     with servers(work, "10.3.0") as (jira, catalog):
         jira.webhook_settings(non_admins=[VIEWER])
-        precreate_integration(catalog.url, IDENTIFIER, mapping(JQL))
-        sail = start_sail(
+        with running_sail(
             work,
             catalog.url,
             jira.url,
             identifier=IDENTIFIER,
+            jql=JQL,
             auth={"TOKEN": VIEWER_TOKEN},
             secret=None,
-            log_name="sail.log",
-        )
-        try:
-            wait_until_synced(sail)
+        ) as sail:
             yield Live(jira, CatalogClient(catalog.url), sail)
-        finally:
-            sail.stop()
 
 
 def test_registration_refused_is_a_warning_and_the_integration_keeps_running(live: Live) -> None:
