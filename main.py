@@ -13,7 +13,15 @@ from port_ocean.context.ocean import ocean
 from port_ocean.core.incremental.cursor_context import active_incremental_cursor
 from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE
 
-from integration import (
+from jira_server import outcome
+from jira_server.actions import register_actions
+from jira_server.client.provider import current_settings, get_client
+from jira_server.connection_check import run_connection_check
+from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.fields import split_csv
+from jira_server.mapping.slimming import PayloadSlimmer, slim_pages
+from jira_server.preflight import preflight
+from jira_server.resources import (
     BoardResourceConfig,
     IssueResourceConfig,
     ProjectResourceConfig,
@@ -21,14 +29,6 @@ from integration import (
     UserResourceConfig,
     VersionResourceConfig,
 )
-from jira_server import outcome
-from jira_server.actions import register_actions
-from jira_server.client_provider import current_settings, get_client
-from jira_server.connection_check import run_connection_check
-from jira_server.fields import split_csv
-from jira_server.issue_enrichment import SprintEnrichment
-from jira_server.payload_slimming import PayloadSlimmer, slim_pages
-from jira_server.preflight import preflight
 from jira_server.sync_mode import incremental_jql
 from jira_server.webhooks import lifecycle as webhook_lifecycle
 from jira_server.webhooks.events import WEBHOOK_PATH, route_path

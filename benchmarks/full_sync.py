@@ -42,8 +42,8 @@ import httpx
 import psutil
 import yaml
 
-from client import JiraServerClient
-from jira_server.fields import mapping_expressions, requested_fields
+from jira_server.client.rest_client import JiraServerClient
+from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
 from local_stack.catalog.testing import ocean_executable
 from local_stack.stack import (

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.connection_check import CheckReport, run_connection_check
 from jira_server.errors import SettingsError
 from jira_server.settings import ENV_PREFIX, load_settings

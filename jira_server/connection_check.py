@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraPermissionError, JiraResponseError, JiraSyncError
 
 

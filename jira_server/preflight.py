@@ -15,10 +15,10 @@ from typing import cast
 
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 
-from client import JiraServerClient, no_projects_error, no_users_error
-from integration import IssueResourceConfig
 from jira_server import outcome
+from jira_server.client.rest_client import JiraServerClient, no_projects_error, no_users_error
 from jira_server.errors import JiraSyncError
+from jira_server.resources import IssueResourceConfig
 
 # Kinds read from projects the credentials may browse (boards follow their project).
 PROJECT_KINDS = frozenset({"project", "issue", "board", "sprint", "version", "component"})

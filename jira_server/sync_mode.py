@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from jira_server.jql import narrowed
+from jira_server.client.jql import narrowed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RUNS_SUFFIX = ".runs-since-full"

@@ -11,9 +11,9 @@ from typing import Any
 
 from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
 
-import client
-from jira_server.entity_processor import JointProgramEntityProcessor
-from jira_server.jql import strip_order_by
+from jira_server.client import rest_client as client
+from jira_server.client.jql import strip_order_by
+from jira_server.mapping.entity_processor import JointProgramEntityProcessor
 
 PAGE = 50
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from client import JiraServerClient
 from jira_server.actions.base import JiraActionExecutor, Log, Outcome
 from jira_server.actions.errors import jira_step
 from jira_server.actions.inputs import AddCommentInput
+from jira_server.client.rest_client import JiraServerClient
 
 
 class AddCommentExecutor(JiraActionExecutor):

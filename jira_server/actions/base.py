@@ -16,10 +16,10 @@ from port_ocean.core.handlers.webhook.abstract_webhook_processor import (
 from port_ocean.core.models import IntegrationRun
 from port_ocean.exceptions.execution_manager import ActionExecutionError
 
-from client import JiraServerClient
 from jira_server.actions.catalog_sync import IssueCatalog, OceanIssueCatalog
 from jira_server.actions.reporting import PortRunReporter, RunReporter, Success
-from jira_server.client_provider import get_client
+from jira_server.client.provider import get_client
+from jira_server.client.rest_client import JiraServerClient
 
 Log = Callable[[str], Awaitable[None]]
 

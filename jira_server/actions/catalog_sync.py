@@ -26,10 +26,10 @@ from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import Entity
 
-from client import JiraServerClient
-from integration import IssueResourceConfig
-from jira_server.fields import split_csv
-from jira_server.issue_enrichment import SprintEnrichment
+from jira_server.client.rest_client import JiraServerClient
+from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.fields import split_csv
+from jira_server.resources import IssueResourceConfig
 
 ConfigProvider = Callable[[], Awaitable[PortAppConfig]]
 Register = Callable[[list[dict[str, Any]]], Awaitable[list[Entity]]]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from client import JiraServerClient
 from jira_server.actions.base import JiraActionExecutor, Log, Outcome
 from jira_server.actions.errors import jira_step
 from jira_server.actions.inputs import TransitionInput
 from jira_server.actions.transitions import describe, resolve
+from jira_server.client.rest_client import JiraServerClient
 
 
 def _status_name(issue: dict[str, Any]) -> str:

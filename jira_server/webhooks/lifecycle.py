@@ -14,7 +14,7 @@ from loguru import logger
 from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 
-from jira_server.client_provider import current_settings, get_client
+from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraPermissionError, JiraSyncError
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS, WEBHOOK_PATH
 from jira_server.webhooks.registration import (

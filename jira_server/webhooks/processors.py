@@ -26,11 +26,11 @@ from port_ocean.core.handlers.webhook.webhook_event import (
     WebhookEventRawResults,
 )
 
-from integration import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
-from jira_server.client_provider import current_settings, get_client
+from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraResponseError
-from jira_server.fields import split_csv
-from jira_server.issue_enrichment import SprintEnrichment
+from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.fields import split_csv
+from jira_server.resources import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS
 from jira_server.webhooks.middleware import Verified, verification
 from jira_server.webhooks.validation import (

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from client import JiraServerClient, path_segment
+from jira_server.client.jql import strip_order_by
+from jira_server.client.rest_client import JiraServerClient, path_segment
 from jira_server.errors import JiraResponseError
-from jira_server.jql import strip_order_by
 from jira_server.webhooks.middleware import TOKEN_PARAM
 from jira_server.webhooks.validation import InvalidReference, numeric_id
 

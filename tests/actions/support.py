@@ -12,10 +12,10 @@ import yaml
 from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import ActionRun, Entity, IntegrationRun
 
-from client import JiraServerClient
-from integration import JiraServerPortAppConfig
 from jira_server.actions.catalog_sync import CatalogSync
 from jira_server.actions.reporting import Success
+from jira_server.client.rest_client import JiraServerClient
+from jira_server.resources import JiraServerPortAppConfig
 from jira_server.settings import load_settings
 from local_stack.jira_emulator import Account, DatasetSpec, EmulatorApp, EmulatorConfig, create_app
 from local_stack.jira_emulator.inprocess import DEFAULT_BASE_URL, EmulatorTransport

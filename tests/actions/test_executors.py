@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from port_ocean.exceptions.execution_manager import ActionExecutionError
 
-from client import JiraServerClient
 from jira_server.actions.add_comment import AddCommentExecutor
 from jira_server.actions.base import JiraActionExecutor
 from jira_server.actions.catalog_sync import OceanIssueCatalog
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
+from jira_server.client.rest_client import JiraServerClient
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator import catalog as cat
 

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraConnectionError, JiraResponseError
 from jira_server.settings import load_settings
 

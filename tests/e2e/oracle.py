@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from jira_server.sprints import parse_sprint_value
+from jira_server.client.sprints import parse_sprint_value
 from local_stack.stack import LOCAL_JIRA_TOKEN, LocalStack
 
 ISSUE_FIELDS = (

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jira_server.sprints import SPRINT_FIELD_SCHEMA, parse_sprint_value, sprint_field_ids
+from jira_server.client.sprints import SPRINT_FIELD_SCHEMA, parse_sprint_value, sprint_field_ids
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import emulator_client
 

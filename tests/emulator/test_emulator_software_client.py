@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraQueryError
-from jira_server.fields import mapping_expressions, requested_fields
-from jira_server.issue_enrichment import add_sprints
+from jira_server.mapping.enrichment import add_sprints
+from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import DEFAULT_BASE_URL, EmulatorTransport

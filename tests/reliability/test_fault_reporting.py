@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraAuthError, JiraConnectionError, JiraResponseError
 from jira_server.settings import load_settings
 from local_stack.jira_emulator import Account, DatasetSpec, EmulatorConfig, create_app

@@ -1,4 +1,4 @@
-"""Retries, backoff and throttling of jira_server.transport, on a fake clock where timing
+"""Retries, backoff and throttling of jira_server.client.transport, on a fake clock where timing
 matters (no test here sleeps for real except the concurrent token-bucket one, ~1 s)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import pytest
 
-from jira_server.transport import (
+from jira_server.client.transport import (
     RETRIES,
     WRITE,
     RateLimitThrottle,

@@ -17,7 +17,7 @@ import httpx
 import yaml
 from port_ocean.integration_testing import IntegrationTestHarness, InterceptTransport
 
-from jira_server import client_provider
+from jira_server.client import provider as client_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "pat-Zq81-very-secret-token"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import (
     JiraAuthError,
     JiraConnectionError,

@@ -28,8 +28,8 @@ from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEnti
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 from port_ocean.core.ocean_types import CalculationResult
 
-from jira_server import entity_processor
-from jira_server.entity_processor import JointProgramEntityProcessor, joint_program_text
+from jira_server.mapping import entity_processor
+from jira_server.mapping.entity_processor import JointProgramEntityProcessor, joint_program_text
 from local_stack.jira_emulator import Account, DatasetSpec, EmulatorConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jira_server.fields import fields_read_by, mapping_expressions, requested_fields
-from jira_server.jql import highest_id_query, keyset_query, strip_order_by
+from jira_server.client.jql import highest_id_query, keyset_query, strip_order_by
+from jira_server.mapping.fields import fields_read_by, mapping_expressions, requested_fields
 
 
 def test_fields_read_by_attribute_and_index_access() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jira_server.issue_enrichment import SPRINTS_KEY, SprintEnrichment
+from jira_server.mapping.enrichment import SPRINTS_KEY, SprintEnrichment
 
 SPRINT = {"id": 7, "name": "S7", "state": "active", "boardId": 1}
 

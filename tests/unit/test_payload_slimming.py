@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from jira_server.payload_slimming import PayloadSlimmer, slim_pages
+from jira_server.mapping.slimming import PayloadSlimmer, slim_pages
 
 ISSUE: dict[str, Any] = {
     "id": "1",

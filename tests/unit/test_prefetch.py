@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jira_server.prefetch import MIN_AHEAD, PrefetchWindow
+from jira_server.client.prefetch import MIN_AHEAD, PrefetchWindow
 
 
 def test_the_window_starts_small_and_opens_while_the_consumer_waits() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jira_server.sprints import parse_legacy_sprint, parse_sprint_value, sprint_field_ids
+from jira_server.client.sprints import parse_legacy_sprint, parse_sprint_value, sprint_field_ids
 
 LEGACY = (
     "com.atlassian.greenhopper.service.sprint.Sprint@1a2b3c[id=7,rapidViewId=3,state=CLOSED,"

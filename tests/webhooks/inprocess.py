@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.settings import load_settings
 from local_stack.jira_emulator import Account, DatasetSpec, EmulatorApp, EmulatorConfig, create_app
 from local_stack.jira_emulator.inprocess import EmulatorTransport, emulator_client

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from client import JiraServerClient
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.webhooks import lifecycle
 from tests.webhooks.inprocess import SECRET, VIEWER_TOKEN, jira_client, make_app
 

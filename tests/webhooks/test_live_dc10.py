@@ -300,7 +300,7 @@ def test_secrets_never_reach_any_log(live: Live) -> None:
     """A failing refetch on top of the full resyncs and all the deliveries above; then the
     captured output of both processes and the logs shipped to the catalog."""
     key = next(k for k in live.truth(JQL) if k in live.issues())
-    # 1 + 2 retries: a 500 on a read is retried twice (jira_server.transport).
+    # 1 + 2 retries: a 500 on a read is retried twice (jira_server.client.transport).
     live.jira.control.set_faults(error_next=3, error_statuses=[500], paths=["/rest/api/2/issue/"])
     live.jira.control.mutate({"op": "update", "keys": [key], "summary": "refetch fails"})
     wait_for(lambda: "Error processing queued webhook" in live.sail.log(), "the failed refetch")

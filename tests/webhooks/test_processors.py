@@ -11,9 +11,9 @@ import yaml
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 from port_ocean.core.handlers.webhook.webhook_event import WebhookEvent, WebhookEventRawResults
 
-from client import JiraServerClient
-from integration import JiraServerPortAppConfig
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraSyncError
+from jira_server.resources import JiraServerPortAppConfig
 from jira_server.settings import load_settings
 from jira_server.webhooks import processors
 from jira_server.webhooks.middleware import Verified, marker

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from loguru import logger
 
-from client import JiraServerClient
 from integration import JiraServerIntegration
+from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraConnectionError
 from jira_server.settings import load_settings
 from local_stack.stack import REPO_ROOT

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from client import path_segment
+from jira_server.client.rest_client import path_segment
 from jira_server.webhooks.validation import (
     InvalidReference,
     issue_key,

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jira_server.sprints import parse_sprint_value
+from jira_server.client.sprints import parse_sprint_value
 
 SPRINTS_KEY = "__sprints"
 _READS_SPRINTS = re.compile(r"\.__sprints\b")

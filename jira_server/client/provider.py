@@ -6,7 +6,7 @@ import asyncio
 
 from port_ocean.context.ocean import ocean
 
-from client import JiraServerClient, TransportFactory, network_transport
+from jira_server.client.rest_client import JiraServerClient, TransportFactory, network_transport
 from jira_server.settings import JiraSettings, load_settings
 
 _clients: dict[int, JiraServerClient] = {}

@@ -1,0 +1,193 @@
+"""The typed port app config: a selector and resource config per kind, and the mapping-level
+settings. The framework parses the mapping into these classes (integration.py names them as
+its CONFIG_CLASS); everything else imports them from here, so ``isinstance`` works."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from port_ocean.core.handlers.port_app_config.models import (
+    PortAppConfig,
+    ResourceConfig,
+    Selector,
+)
+from pydantic.v1 import Field
+
+from jira_server.deletion_guard import DEFAULT_MAX_DELETION_FRACTION
+from jira_server.mapping.enrichment import reads_sprints
+from jira_server.mapping.fields import mapping_expressions, requested_fields
+
+# What upstream Port users expect: open issues plus anything touched in the last week.
+DEFAULT_ISSUE_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
+
+
+class ProjectSelector(Selector):
+    expand: str | None = Field(
+        default=None,
+        title="Expand",
+        description="Comma-separated project expansions, e.g. description,lead,url",
+    )
+    include_archived: bool = Field(
+        default=False,
+        alias="includeArchived",
+        title="Include archived",
+        description="Also sync archived projects",
+    )
+
+
+class UserSelector(Selector):
+    include_inactive: bool = Field(
+        default=False,
+        alias="includeInactive",
+        title="Include inactive",
+        description="Also sync deactivated users",
+    )
+
+
+class IssueSelector(Selector):
+    jql: str = Field(
+        default=DEFAULT_ISSUE_JQL,
+        title="JQL",
+        description="Which issues to sync. An ORDER BY is ignored: the sync pages by issue id",
+    )
+    fields: str | None = Field(
+        default=None,
+        title="Fields",
+        description=(
+            "Comma-separated Jira fields to fetch. Empty: the fields the mappings read "
+            "(.fields.X); '*all' for everything"
+        ),
+    )
+    expand: str | None = Field(
+        default=None, title="Expand", description="Comma-separated expansions, e.g. changelog"
+    )
+    slim_payload: bool = Field(
+        default=True,
+        alias="slimPayload",
+        title="Slim payloads",
+        description=(
+            "Drop keys of raw issues that no mapping expression names before mapping (checked "
+            "on the first page of each resync); turn off for mappings that read whole objects"
+        ),
+    )
+    incremental: bool = Field(
+        default=False,
+        title="Incremental",
+        description=(
+            "Between full syncs, fetch only issues updated since the last successful sync "
+            "(upserts only; deletions are caught by the next full sync)"
+        ),
+    )
+    full_sync_every: int = Field(
+        default=24,
+        alias="fullSyncEvery",
+        ge=1,
+        title="Full sync every N runs",
+        description="With incremental: every Nth run is a full, reconciling sync",
+    )
+    incremental_overlap_minutes: int = Field(
+        default=10,
+        alias="incrementalOverlapMinutes",
+        ge=1,
+        title="Overlap (minutes)",
+        description="How far before the last sync's start an incremental run looks back",
+    )
+
+
+class BoardSelector(Selector):
+    board_type: str | None = Field(
+        default=None,
+        alias="boardType",
+        title="Board type",
+        description="Only boards of this type: scrum or kanban (default: all)",
+    )
+
+
+class SprintSelector(Selector):
+    state: str = Field(
+        default="active,future",
+        title="States",
+        description="Comma-separated sprint states to sync: active, future, closed",
+    )
+
+
+class VersionSelector(Selector):
+    include_released: bool = Field(
+        default=True, alias="includeReleased", title="Include released versions"
+    )
+    include_archived: bool = Field(
+        default=False, alias="includeArchived", title="Include archived versions"
+    )
+
+
+class ProjectResourceConfig(ResourceConfig):
+    kind: Literal["project"]
+    selector: ProjectSelector
+
+
+class UserResourceConfig(ResourceConfig):
+    kind: Literal["user"]
+    selector: UserSelector
+
+
+class IssueResourceConfig(ResourceConfig):
+    kind: Literal["issue"]
+    selector: IssueSelector
+
+    def jira_fields(self) -> list[str]:
+        """The ``fields`` sent to Jira: the selector's, else those the mappings read."""
+        return requested_fields(self.selector.fields, self.expressions())
+
+    def expressions(self) -> list[str]:
+        """Every JQ expression applied to a raw issue: mappings, selector query, itemsToParse."""
+        extra = [self.selector.query, self.port.items_to_parse]
+        return [*mapping_expressions(self.port.entity.mappings.dict()), *(e for e in extra if e)]
+
+    def reads_sprints(self) -> bool:
+        return reads_sprints(self.expressions())
+
+
+class BoardResourceConfig(ResourceConfig):
+    kind: Literal["board"]
+    selector: BoardSelector
+
+
+class SprintResourceConfig(ResourceConfig):
+    kind: Literal["sprint"]
+    selector: SprintSelector
+
+
+class VersionResourceConfig(ResourceConfig):
+    kind: Literal["version"]
+    selector: VersionSelector
+
+
+class ComponentResourceConfig(ResourceConfig):
+    kind: Literal["component"]
+
+
+JiraResourceConfig = (
+    ProjectResourceConfig
+    | UserResourceConfig
+    | IssueResourceConfig
+    | BoardResourceConfig
+    | SprintResourceConfig
+    | VersionResourceConfig
+    | ComponentResourceConfig
+)
+
+
+class JiraServerPortAppConfig(PortAppConfig):
+    resources: list[JiraResourceConfig] = Field(default_factory=list)  # type: ignore[assignment]
+    max_deletion_fraction: float = Field(
+        default=DEFAULT_MAX_DELETION_FRACTION,
+        alias="maxDeletionFraction",
+        ge=0,
+        le=1,
+        title="Max deletion fraction",
+        description=(
+            "A full resync that would delete more than this share of a blueprint's entities "
+            "deletes nothing and fails (e.g. a JQL that suddenly matches nothing); "
+            "1 allows any drop"
+        ),
+    )
