@@ -45,11 +45,13 @@ RUN groupadd --system --gid 10001 ocean \
     && useradd --system --uid 10001 --gid ocean --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ocean
 
 ENV VIRTUAL_ENV=/opt/venv
-# JQ mappings must not be able to read the credentials from the environment.
+# JQ mappings must not be able to read the credentials from the environment. The integration
+# maps, reconciles and guards deletions itself: it runs only in port-ocean's ocean-core mode.
 ENV PATH="${VIRTUAL_ENV}/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS=false
+    OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS=false \
+    OCEAN__PROCESSING_MODE=ocean-core
 
 # The venv lives at the same path as in the builder: a virtualenv is not relocatable.
 COPY --from=builder /opt/venv /opt/venv

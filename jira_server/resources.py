@@ -13,9 +13,9 @@ from port_ocean.core.handlers.port_app_config.models import (
 )
 from pydantic.v1 import Field
 
-from jira_server.deletion_guard import DEFAULT_MAX_DELETION_FRACTION
 from jira_server.mapping.enrichment import reads_sprints
 from jira_server.mapping.fields import mapping_expressions, requested_fields
+from jira_server.sync.guard import DEFAULT_MAX_DELETION_FRACTION
 
 # What upstream Port users expect: open issues plus anything touched in the last week.
 DEFAULT_ISSUE_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
@@ -37,10 +37,13 @@ class ProjectSelector(Selector):
 
 class UserSelector(Selector):
     include_inactive: bool = Field(
-        default=False,
+        default=True,
         alias="includeInactive",
         title="Include inactive",
-        description="Also sync deactivated users",
+        description=(
+            "Also sync deactivated users (issues still name people who left: without them the "
+            "relations point at empty placeholders)"
+        ),
     )
 
 
@@ -66,16 +69,17 @@ class IssueSelector(Selector):
         alias="slimPayload",
         title="Slim payloads",
         description=(
-            "Drop keys of raw issues that no mapping expression names before mapping (checked "
-            "on the first page of each resync); turn off for mappings that read whole objects"
+            "Drop the keys of raw issues that no mapping expression can read before mapping "
+            "(decided from the expressions; off by itself for expressions it cannot bound)"
         ),
     )
     incremental: bool = Field(
-        default=False,
-        title="Incremental",
+        default=True,
+        title="Delta sync",
         description=(
-            "Between full syncs, fetch only issues updated since the last successful sync "
-            "(upserts only; deletions are caught by the next full sync)"
+            "Between full syncs, list the JQL's scope cheaply and re-read only issues Jira "
+            "changed since the last successful sync (and those the catalog lacks); deletions "
+            "and issues that left the JQL are reconciled in every run"
         ),
     )
     full_sync_every: int = Field(
@@ -83,14 +87,17 @@ class IssueSelector(Selector):
         alias="fullSyncEvery",
         ge=1,
         title="Full sync every N runs",
-        description="With incremental: every Nth run is a full, reconciling sync",
+        description="With delta sync: every Nth run re-reads everything (a safety net)",
     )
     incremental_overlap_minutes: int = Field(
         default=10,
         alias="incrementalOverlapMinutes",
-        ge=1,
+        ge=0,
         title="Overlap (minutes)",
-        description="How far before the last sync's start an incremental run looks back",
+        description=(
+            "How far before the last successful sync's start a delta run looks for changes "
+            "(Jira's clock; covers writes that were still in flight)"
+        ),
     )
 
 
@@ -186,8 +193,8 @@ class JiraServerPortAppConfig(PortAppConfig):
         le=1,
         title="Max deletion fraction",
         description=(
-            "A full resync that would delete more than this share of a blueprint's entities "
-            "deletes nothing and fails (e.g. a JQL that suddenly matches nothing); "
-            "1 allows any drop"
+            "Where deletions cannot be confirmed in Jira (a custom identifier mapping), a run "
+            "that would delete more than this share of a blueprint deletes nothing and fails; "
+            "1 lets every deletion through for one run (see the README, Failure behaviour)"
         ),
     )

@@ -8,6 +8,7 @@ Every message names the setting as it appears in spec.yaml and as an environment
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from jira_server.errors import SettingsError
 ENV_PREFIX = "OCEAN__INTEGRATION__CONFIG__"
 MAX_PAGE_SIZE = 5000
 MAX_CONCURRENCY = 64
+# Port's client keeps at most 100 connections; leave room for the framework's own calls.
+MAX_CATALOG_CONCURRENCY = 50
+# A host that ends in a REST path is a copy-paste of an API URL, not Jira's base URL.
+_API_SUFFIXES = ("/rest/api/2", "/rest/api/latest", "/rest/agile/1.0", "/rest")
 
 
 def setting_name(camel: str) -> str:
@@ -75,6 +80,7 @@ class JiraSettings:
     max_retries: int = 6
     webhook_secret: str | None = field(default=None, repr=False)
     full_sync: bool = False
+    catalog_max_concurrent_requests: int = 16
 
     @property
     def secrets(self) -> list[str]:
@@ -154,6 +160,14 @@ def validate_host(value: str | None) -> str:
             f"{name} must not contain credentials, a query or a fragment; "
             "use token or username/password for credentials"
         )
+    path = parts.path.rstrip("/")
+    for suffix in _API_SUFFIXES:
+        if path.lower().endswith(suffix):
+            base = value.rstrip("/")[: -len(suffix)]
+            raise SettingsError(
+                f"{name} must be Jira's base URL (including any context path such as /jira), "
+                f"not a REST API URL: use {base or value!r} instead of {value.rstrip('/')!r}"
+            )
     # Keep a context path such as https://example.com/jira; drop the trailing slash.
     return value.rstrip("/")
 
@@ -187,26 +201,38 @@ def _auth(raw: Mapping[str, Any]) -> TokenAuth | BasicAuth:
 
 
 def _headers(raw: Mapping[str, Any]) -> dict[str, str]:
+    """``customHeaders``: a JSON object (or its text, from an environment variable). Its
+    values may be credentials (an access-proxy token), so no message ever quotes them."""
+    name = setting_name("customHeaders")
     value = raw.get("custom_headers")
     if value in (None, "", {}):
         return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name} is not valid JSON (at character {getattr(exc, 'pos', '?')}); it must "
+                'be an object such as {"CF-Access-Client-Id": "..."}'
+            ) from None
     if not isinstance(value, Mapping):
         raise SettingsError(
-            f"{setting_name('customHeaders')} must be a JSON object such as "
-            '{"CF-Access-Client-Id": "..."}'
+            f'{name} must be a JSON object such as {{"CF-Access-Client-Id": "..."}}, '
+            f"got a JSON {type(value).__name__}"
         )
     headers: dict[str, str] = {}
-    for key, header_value in value.items():
+    for index, (key, header_value) in enumerate(value.items(), start=1):
         if not isinstance(key, str) or not key.strip() or any(c in key for c in " :\r\n"):
-            raise SettingsError(f"{setting_name('customHeaders')}: invalid header name {key!r}")
+            raise SettingsError(f"{name}: the header name of entry {index} is not valid")
         if key.lower() == "authorization":
             raise SettingsError(
-                f"{setting_name('customHeaders')} must not set Authorization: use token or "
-                "username/password"
+                f"{name} must not set Authorization: use token or username/password"
             )
+        if isinstance(header_value, (dict, list)) or header_value is None:
+            raise SettingsError(f"{name}: header {key} must have a text value")
         text = str(header_value)
         if "\r" in text or "\n" in text:
-            raise SettingsError(f"{setting_name('customHeaders')}: header {key} has a line break")
+            raise SettingsError(f"{name}: header {key} has a line break")
         headers[key] = text
     return headers
 
@@ -230,6 +256,14 @@ def load_settings(raw: Mapping[str, Any]) -> JiraSettings:
         max_retries=_int(raw, "max_retries", "maxRetries", 6, 0, 20),
         webhook_secret=_text(raw, "webhook_secret"),
         full_sync=_bool(raw, "full_sync", "fullSync", False),
+        catalog_max_concurrent_requests=_int(
+            raw,
+            "catalog_max_concurrent_requests",
+            "catalogMaxConcurrentRequests",
+            16,
+            1,
+            MAX_CATALOG_CONCURRENCY,
+        ),
     )
     if ca_bundle:
         try:

@@ -24,6 +24,7 @@ async def fetch_issues_naively(
     *,
     fields: Sequence[str] | None = None,
     expand: Sequence[str] | None = None,
+    report_total: bool = True,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     projects = await self.request_json("GET", "/project")
     where = strip_order_by(jql)

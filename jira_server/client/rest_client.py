@@ -16,10 +16,9 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from loguru import logger
@@ -45,6 +44,7 @@ from jira_server.errors import (
     JiraSyncError,
     PartialResultError,
 )
+from jira_server.progress import report_expected
 from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 
@@ -60,6 +60,13 @@ USER_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-@"
 MAX_USER_PREFIX_LENGTH = 6
 # Aim each id-range partition at 90% of a page so most partitions take a single request.
 PARTITION_FILL = 0.9
+# Ranges a planned id range is split into: at most this many at first, then per step.
+PLAN_FIRST_FANOUT = 64
+PLAN_FANOUT = 16
+# Ids per "id in (...)" query when re-reading issues by id.
+BY_ID_CHUNK = 500
+# How long a proof of the credentials (or their rejection) is reused.
+MYSELF_TTL = 60.0
 
 # Present on issues although some Jira versions do not list them in /rest/api/2/field.
 ALWAYS_PRESENT_FIELDS = frozenset({"parent", "subtasks", "issuelinks", "project", "issuetype"})
@@ -132,6 +139,7 @@ class JiraServerClient:
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
         self._fields: list[dict[str, Any]] | None = None
+        self._myself: tuple[float, dict[str, Any] | JiraSyncError] | None = None
         self.stats = ClientStats()
 
     async def aclose(self) -> None:
@@ -188,6 +196,14 @@ class JiraServerClient:
     def _connection_error(self, exc: httpx.HTTPError) -> JiraSyncError:
         host = self.settings.host
         tls = cause_of_type(exc, ssl.SSLError)
+        if tls is not None and _plain_http_answer(tls):
+            return JiraConnectionError(
+                self.redact(
+                    f"{host} did not answer with TLS ({tls.reason or tls}): is it an http:// "
+                    "address, or the wrong port? Check jiraServerHost "
+                    "(OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST)"
+                )
+            )
         if tls is not None:
             hint = (
                 "If Jira's certificate comes from an internal CA, point caBundle "
@@ -287,29 +303,35 @@ class JiraServerClient:
             )
         return self._server_info
 
-    async def user_time_zone(self) -> tzinfo:
-        """The zone Jira reads absolute JQL dates in: the user's profile zone (``/myself``),
-        else the offset of the server's clock, else UTC."""
-        myself = await self.fetch_myself()
-        name = myself.get("timeZone")
-        if isinstance(name, str) and name:
+    async def server_time(self) -> datetime:
+        """Jira's clock now (``serverTime`` of an authenticated ``/serverInfo``), else this
+        host's: a delta run compares Jira's ``updated`` with it."""
+        body = await self.request_json("GET", "/serverInfo")
+        text = body.get("serverTime") if isinstance(body, dict) else None
+        if isinstance(text, str):
             try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                logger.warning(f"Unknown time zone {name!r} in /myself; using the server's")
-        server_time = (await self.request_json("GET", "/serverInfo")).get("serverTime")
-        if isinstance(server_time, str):
-            try:
-                offset = datetime.strptime(server_time, "%Y-%m-%dT%H:%M:%S.%f%z").utcoffset()
+                return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
             except ValueError:
-                offset = None
-            if offset is not None:
-                return timezone(offset)
-        return UTC
+                logger.warning(f"Unreadable serverTime {text!r} in /serverInfo; using this host's")
+        return datetime.now(UTC)
 
     async def fetch_myself(self) -> dict[str, Any]:
-        """Proves the credentials: anonymous access and wrong credentials both fail here."""
-        body: dict[str, Any] = await self.request_json("GET", "/myself")
+        """Proves the credentials: anonymous access and wrong credentials both fail here.
+
+        The answer (or the failure) is kept for ``MYSELF_TTL`` seconds, so the start-up check
+        and the first run's preflight log in once: every failed Basic login counts towards
+        Jira's CAPTCHA lock-out."""
+        cached = self._myself
+        if cached is not None and time.monotonic() - cached[0] < MYSELF_TTL:
+            if isinstance(cached[1], JiraSyncError):
+                raise cached[1]
+            return cached[1]
+        try:
+            body: dict[str, Any] = await self.request_json("GET", "/myself")
+        except JiraSyncError as exc:
+            self._myself = (time.monotonic(), exc)
+            raise
+        self._myself = (time.monotonic(), body)
         return body
 
     # ---- projects -----------------------------------------------------------------------
@@ -530,16 +552,10 @@ class JiraServerClient:
             return []
         return sprints
 
-    async def _visible_project_keys(self) -> list[str]:
-        projects = await self.request_json("GET", "/project")
-        if not isinstance(projects, list) or not projects:
-            raise no_projects_error()
-        return [str(p["key"]) for p in projects]
-
     async def _per_project(self, suffix: str) -> AsyncIterator[Page]:
         """``/project/{key}/<suffix>`` for every visible project, a few projects at a time,
         each item tagged with ``__projectKey`` (versions only carry a projectId)."""
-        keys = await self._visible_project_keys()
+        keys = await self.visible_project_keys()
         step = self.settings.max_concurrent_requests
         for first in range(0, len(keys), step):
             batch = keys[first : first + step]
@@ -589,8 +605,12 @@ class JiraServerClient:
         if expand:
             body["expand"] = list(expand)
         page: dict[str, Any] = await self.request_json("POST", "/search", json=body)
-        if not isinstance(page.get("issues"), list):
+        issues = page.get("issues")
+        if not isinstance(issues, list):
             raise JiraResponseError("POST /search answered without an issues list")
+        with_fields = any(f != "id" for f in fields or ())
+        for issue in issues:
+            _check_issue(issue, with_fields)
         return page
 
     async def count_issues(self, jql: str) -> int:
@@ -606,6 +626,13 @@ class JiraServerClient:
         clause = f"id = {int(issue_id)}" if issue_id is not None else f"key = {key}"
         return await self.count_issues(narrowed(jql, clause)) > 0
 
+    async def selected_issue_ids(self, jql: str, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` the JQL selects now."""
+        selected: set[int] = set()
+        async for page in self.fetch_issues_by_id(jql, ids, fields=["id"], expand=None):
+            selected.update(_issue_id(issue) for issue in page)
+        return selected
+
     async def check_jql(self, jql: str) -> None:
         """Let Jira validate the filter (400 with its errorMessages when invalid)."""
         await self.count_issues(strip_order_by(jql))
@@ -618,20 +645,31 @@ class JiraServerClient:
             self._fields = [f for f in body if isinstance(f, dict)]
         return self._fields
 
-    async def check_fields(self, fields: Sequence[str]) -> None:
-        """Jira silently ignores unknown names in ``fields``; a mapping that reads one would
-        set that property to null on every issue, so name it instead."""
+    async def unknown_fields(self, fields: Sequence[str]) -> dict[str, str]:
+        """The names in ``fields`` this Jira does not have, each described with the closest
+        matches (Jira silently ignores unknown names: the property would be null)."""
         wanted = [f for f in fields if not f.startswith(("*", "-"))]
         if not wanted:
-            return
+            return {}
         known = await self.fetch_fields()
         ids = {str(f.get("id")) for f in known} | ALWAYS_PRESENT_FIELDS
-        unknown = [f for f in wanted if f not in ids]
-        if unknown:
-            raise JiraQueryError(
-                "The issue mapping or selector reads fields this Jira does not have: "
-                + "; ".join(_describe_unknown_field(name, known) for name in unknown)
-            )
+        return {f: _describe_unknown_field(f, known) for f in wanted if f not in ids}
+
+    async def visible_project_keys(self) -> list[str]:
+        projects = await self.request_json("GET", "/project")
+        if not isinstance(projects, list) or not projects:
+            raise no_projects_error()
+        return [str(p["key"]) for p in projects]
+
+    async def sample_issues(
+        self, jql: str, count: int, *, expand: Sequence[str] | None = None
+    ) -> Page:
+        """A few issues with every field, as examples of what a mapping can read."""
+        page = await self.search_issues(
+            keyset_query(strip_order_by(jql)), max_results=count, fields=["*all"], expand=expand
+        )
+        issues: Page = page["issues"]
+        return issues
 
     async def fetch_issue(
         self,
@@ -690,13 +728,15 @@ class JiraServerClient:
         *,
         fields: Sequence[str] | None = None,
         expand: Sequence[str] | None = None,
+        report_total: bool = True,
     ) -> AsyncIterator[Page]:
         """Every issue matching ``jql``, in ascending id order, page by page.
 
         Keyset paging on the issue id (immune to issues created, deleted or re-ranked while
         paging, and to Data Center's 10,000-result offset limit). After the first page tells
-        the total and the server's real page size, the remaining id range is split into
-        partitions of about one page each, fetched concurrently within
+        the total and the server's real page size, the rest of the id range is planned from
+        Jira's own counts (``_plan_partitions``), so that every partition holds about one page
+        however the ids are spread, and the partitions are fetched concurrently within
         maxConcurrentRequests and yielded in order.
         """
         where = strip_order_by(jql)
@@ -706,18 +746,22 @@ class JiraServerClient:
         issues: Page = first["issues"]
         page_size = _effective_page_size(first, self.settings.page_size)
         total = int(first.get("total", len(issues)))
+        if report_total:
+            report_expected(total)
         if not issues:
             return
         _check_ascending(issues, None)
         yield issues
-        if len(issues) < page_size and total <= len(issues):
+        if total <= len(issues):
             return
-        first_id, last_id = _issue_id(issues[0]), _issue_id(issues[-1])
+        last_id = _issue_id(issues[-1])
         highest = await self.search_issues(
             highest_id_query(where), max_results=1, fields=["id"], expand=None
         )
         top_id = _issue_id(highest["issues"][0]) if highest["issues"] else last_id
-        partitions = _partitions(first_id, last_id, top_id, total, page_size)
+        partitions = await self._plan_partitions(
+            where, last_id, top_id, total - len(issues), page_size
+        )
         logger.info(
             f"Fetching ~{total} issues: {len(partitions)} id partitions, page size {page_size}, "
             f"up to {self.settings.max_concurrent_requests} requests in flight"
@@ -725,10 +769,100 @@ class JiraServerClient:
         async for page in self._fetch_partitions(where, partitions, page_size, fields, expand):
             yield page
 
+    async def fetch_issues_by_id(
+        self,
+        jql: str,
+        ids: Sequence[int],
+        *,
+        fields: Sequence[str] | None,
+        expand: Sequence[str] | None,
+    ) -> AsyncIterator[Page]:
+        """The issues of ``ids`` (sorted, in chunks of a page) that ``jql`` selects now."""
+        ordered = sorted({int(i) for i in ids})
+        chunk = min(self.settings.page_size, BY_ID_CHUNK)
+        queries = [
+            narrowed(jql, "id in (" + ", ".join(str(i) for i in ordered[n : n + chunk]) + ")")
+            for n in range(0, len(ordered), chunk)
+        ]
+        step = self.settings.max_concurrent_requests
+        for first in range(0, len(queries), step):
+            answers = await asyncio.gather(
+                *(self._collect(q, fields, expand) for q in queries[first : first + step])
+            )
+            for pages in answers:
+                for page in pages:
+                    yield page
+
+    async def _collect(
+        self, jql: str, fields: Sequence[str] | None, expand: Sequence[str] | None
+    ) -> list[Page]:
+        pages = self.fetch_issues(jql, fields=fields, expand=expand, report_total=False)
+        return [page async for page in pages]
+
+    async def _plan_partitions(
+        self, where: str, after_id: int, top_id: int, rest: int, page_size: int
+    ) -> list[Partition]:
+        """Split ``(after_id, top_id]`` by Jira's counts until every range holds at most about
+        a page (or is a single id), dropping empty ranges: ids spread unevenly (a bulk import,
+        a project moved in from another instance) cost a few cheap count requests instead of
+        hundreds of empty partitions or of pages read one after another. A range's last part
+        is counted as the rest of its parent. The final partition is open, for issues
+        created meanwhile."""
+        if top_id <= after_id:
+            return [Partition(after_id, None, None)]
+        target = max(1, math.floor(page_size * PARTITION_FILL))
+        final: list[Partition] = []
+        level: list[tuple[int, int, int]] = [(after_id, top_id, rest)]
+        fanout = PLAN_FIRST_FANOUT
+        while level:
+            splits: list[list[tuple[int, int]]] = []
+            for lower, upper, count in level:
+                if count == 0:
+                    continue
+                if count <= target or upper - lower <= 1:
+                    final.append(Partition(lower, upper, count))
+                    continue
+                parts = min(fanout, upper - lower, math.ceil(count / target) + 1)
+                width = math.ceil((upper - lower) / parts)
+                bounds = [(b, min(b + width, upper)) for b in range(lower, upper, width)]
+                splits.append(bounds)
+                # The last part's count is what the parent's count leaves.
+                bounds.append((-1, count))
+            level = await self._count_splits(where, splits)
+            fanout = PLAN_FANOUT
+        final.sort(key=lambda p: p.after_id)
+        final.append(Partition(top_id, None, None))
+        return final
+
+    async def _count_splits(
+        self, where: str, splits: list[list[tuple[int, int]]]
+    ) -> list[tuple[int, int, int]]:
+        """Count every part but the last of each split (its parent's count is appended to the
+        split as ``(-1, count)``)."""
+        asked = [(a, b) for parts in splits for a, b in parts[:-2]]
+        counts: dict[tuple[int, int], int] = {}
+        step = self.settings.max_concurrent_requests * 2
+        for first in range(0, len(asked), step):
+            batch = asked[first : first + step]
+            answers = await asyncio.gather(
+                *(self.count_issues(keyset_query(where, a, b)) for a, b in batch)
+            )
+            counts.update(zip(batch, answers, strict=True))
+        level: list[tuple[int, int, int]] = []
+        for parts in splits:
+            *ranges, (_, parent) = parts
+            known = [counts[r] for r in ranges[:-1]]
+            rest = parent - sum(known)
+            last = ranges[-1]
+            if rest < 0:  # issues appeared since the parent was counted
+                rest = await self.count_issues(keyset_query(where, *last))
+            level.extend((a, b, c) for (a, b), c in zip(ranges, [*known, rest], strict=True))
+        return level
+
     async def _fetch_partitions(
         self,
         where: str,
-        partitions: list[tuple[int, int | None]],
+        partitions: list[Partition],
         page_size: int,
         fields: Sequence[str] | None,
         expand: Sequence[str] | None,
@@ -741,10 +875,10 @@ class JiraServerClient:
         try:
             while queue or pending:
                 while queue and len(pending) < window.size:
-                    after, up_to = queue.popleft()
+                    partition = queue.popleft()
                     pending.append(
                         asyncio.create_task(
-                            self._fetch_partition(where, after, up_to, page_size, fields, expand)
+                            self._fetch_partition(where, partition, page_size, fields, expand)
                         )
                     )
                 head = pending.popleft()
@@ -760,28 +894,113 @@ class JiraServerClient:
     async def _fetch_partition(
         self,
         where: str,
-        after_id: int,
-        up_to_id: int | None,
+        partition: Partition,
         page_size: int,
         fields: Sequence[str] | None,
         expand: Sequence[str] | None,
     ) -> list[Page]:
+        """One id range, page by page. It ends only where Jira says so: a page that holds
+        everything Jira counts after its lower bound (its own ``total``), an empty page, or
+        the range's upper bound. A short page is not an end (a stale index or a filtering
+        proxy answers fewer than ``maxResults`` mid-range); an empty page while Jira still
+        counts issues in the range is an error."""
         pages: list[Page] = []
+        received, after_id, promised = 0, partition.after_id, 0
         while True:
             body = await self.search_issues(
-                keyset_query(where, after_id, up_to_id),
+                keyset_query(where, after_id, partition.up_to_id),
                 max_results=page_size,
                 fields=fields,
                 expand=expand,
             )
             issues: Page = body["issues"]
             if not issues:
+                if received < promised:
+                    await self._recount(where, partition, received)
                 return pages
             _check_ascending(issues, after_id)
             pages.append(issues)
-            if len(issues) < _effective_page_size(body, page_size):
-                return pages
+            remaining = int(body.get("total", len(issues)))
+            promised = received + remaining
+            received += len(issues)
             after_id = _issue_id(issues[-1])
+            if len(issues) >= remaining:
+                return pages
+            if partition.up_to_id is not None and after_id >= partition.up_to_id:
+                return pages
+
+    async def _recount(self, where: str, partition: Partition, received: int) -> None:
+        """Jira counted more issues in the range than its pages held: if it still does, pages
+        lost issues (data that changed meanwhile lowers the count instead)."""
+        now = await self.count_issues(keyset_query(where, partition.after_id, partition.up_to_id))
+        if now > received:
+            bound = partition.up_to_id if partition.up_to_id is not None else "…"
+            raise PartialResultError(
+                f"Jira counts {now} issues with ids in ({partition.after_id}, {bound}] but its "
+                f"pages returned {received} (a page came back short mid-range: a stale index or "
+                "a filtering proxy?); refusing to treat the rest as deleted"
+            )
+
+    # ---- single objects ---------------------------------------------------------------
+
+    async def fetch_board(self, board_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.request_json(
+            "GET", f"{AGILE}/board/{path_segment(board_id)}"
+        )
+        return body
+
+    async def fetch_sprint(self, sprint_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.request_json(
+            "GET", f"{AGILE}/sprint/{path_segment(sprint_id)}"
+        )
+        return body
+
+    async def fetch_version(self, version_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.request_json(
+            "GET", f"/version/{path_segment(version_id)}"
+        )
+        return body
+
+    async def fetch_component(self, component_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.request_json(
+            "GET", f"/component/{path_segment(component_id)}"
+        )
+        return body
+
+
+@dataclass(frozen=True)
+class Partition:
+    after_id: int
+    up_to_id: int | None  # None: open (issues created during the read)
+    count: int | None  # what Jira counted in the range when it was planned (for the log)
+
+
+def project_of_key(key: str) -> str:
+    """``PLAT-12`` -> ``PLAT``."""
+    return key.rsplit("-", 1)[0]
+
+
+def _check_issue(issue: Any, with_fields: bool) -> None:
+    """What every Jira issue has; an item without it is a malformed response (mapping it
+    would overwrite the catalog's data with nulls)."""
+    if not isinstance(issue, dict):
+        raise JiraResponseError("a search page holds an item that is not an issue object")
+    _issue_id(issue)
+    if not isinstance(issue.get("key"), str) or not issue["key"]:
+        raise JiraResponseError(f"issue {issue.get('id')} in a search page has no key")
+    if with_fields and not isinstance(issue.get("fields"), dict):
+        raise JiraResponseError(
+            f"issue {issue['key']} in a search page has no fields: a malformed response "
+            "(refusing to map it to an entity of nulls)"
+        )
+
+
+def _plain_http_answer(error: ssl.SSLError) -> bool:
+    """The TLS handshake met a server that does not speak TLS."""
+    text = f"{error.reason or ''} {error}".upper()
+    return any(
+        marker in text for marker in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER")
+    )
 
 
 def path_segment(value: str) -> str:
@@ -868,23 +1087,3 @@ def _check_ascending(issues: Page, after_id: int | None) -> None:
                 f"{previous}); refusing to continue a keyset scan that could skip issues"
             )
         previous = current
-
-
-def _partitions(
-    first_id: int, last_id: int, top_id: int, total: int, page_size: int
-) -> list[tuple[int, int | None]]:
-    """Split ``(last_id, top_id]`` into ranges that each hold about one page, judging the
-    density from the first page; the last range is open so issues created during the scan
-    are included."""
-    if top_id <= last_id:
-        return [(last_id, None)]
-    span = max(1, top_id - first_id + 1)
-    density = min(1.0, max(total, 1) / span)
-    width = max(1, math.floor(page_size * PARTITION_FILL / density))
-    bounds: list[tuple[int, int | None]] = []
-    lower = last_id
-    while lower + width < top_id:
-        bounds.append((lower, lower + width))
-        lower += width
-    bounds.append((lower, None))
-    return bounds

@@ -2,8 +2,8 @@
 
 - Retries 429, 502, 503, 504 and connection/read errors with jittered exponential backoff,
   honouring ``Retry-After`` (seconds or an HTTP date). Never 401 or 403 (credentials do not
-  heal; Basic failures count towards CAPTCHA lock-out), never a certificate that failed
-  verification.
+  heal; Basic failures count towards CAPTCHA lock-out), never a TLS failure (a certificate
+  that failed verification, https:// spoken to a plain-HTTP port).
 - 500 is ambiguous: a sick node behind Data Center's load balancer answers 500 for a moment,
   while some 500s are deterministic (the deep-offset "Search limit exceeded", which keyset
   paging never triggers). Reads get a small budget (``max_500_retries``); writes and the
@@ -237,7 +237,9 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             if (
                 attempt >= self._policy.max_retries
                 or (write and not isinstance(exc, NOT_SENT_EXCEPTIONS))
-                or cause_of_type(exc, ssl.SSLCertVerificationError) is not None
+                # TLS failures do not heal: a certificate that fails verification, or a
+                # plain-HTTP port spoken to with https://.
+                or cause_of_type(exc, ssl.SSLError) is not None
             ):
                 raise
             logger.warning(

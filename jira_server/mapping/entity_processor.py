@@ -23,11 +23,10 @@ import jq
 from loguru import logger
 from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
-from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
-    JQEntityProcessorSync,
-)
 from port_ocean.core.handlers.entity_processor.models import MappedEntity
 from port_ocean.core.ocean_types import RAW_ITEM
+
+from jira_server.framework import format_jq_filter, map_item_as_framework
 
 # Longest stretch of mapping between returns to the event loop (webhooks, Jira prefetch).
 MAX_BLOCKING_SECONDS = 0.02
@@ -42,7 +41,7 @@ ItemResult = tuple[list[MappedEntity], list[Exception]]
 def first_output(expression: str) -> str:
     """jq for "the expression's first output, or null when it has none": Ocean's
     ``next(iter(...), None)``. The newline ends a trailing ``# comment`` in the expression."""
-    return f"[first(({JQEntityProcessorSync._format_filter(expression)}\n))][0]"
+    return f"[first(({format_jq_filter(expression)}\n))][0]"
 
 
 def object_program(patterns: dict[str, Any]) -> str:
@@ -57,7 +56,7 @@ def object_program(patterns: dict[str, Any]) -> str:
 
 def joint_program_text(patterns: dict[str, Any], selector_query: str, env_access: bool) -> str:
     """``[[selector outputs, at most one], entity]`` for one item."""
-    selector = f"[first(({JQEntityProcessorSync._format_filter(selector_query)}\n))]"
+    selector = f"[first(({format_jq_filter(selector_query)}\n))]"
     program = f"[{selector}, {object_program(patterns)}]"
     return program if env_access else NO_ENV_PREFIX + program
 
@@ -179,8 +178,6 @@ class JointProgramEntityProcessor(JQEntityProcessor):
         """What Ocean's pool worker does for one item (jq_entity_processor._calculate_entity)."""
         self.items_mapped_by_framework += 1
         try:
-            return [
-                JQEntityProcessorSync._get_mapped_entity(item, patterns, selector_query, parse_all)
-            ], []
+            return [map_item_as_framework(item, patterns, selector_query, parse_all)], []
         except Exception as exc:
             return [], [exc]

@@ -1,101 +1,126 @@
-"""Drop the parts of raw issues that no mapping expression can read.
+"""Drop the parts of raw items that no mapping expression can read, provably.
 
-The framework evaluates every JQ expression of a mapping separately, and each evaluation
-hands the whole raw item to jq again, so the time to map an issue grows with its size times
-the number of expressions (20 in the default issue mapping). Jira's nested objects carry
-avatars, icon URLs and other keys mappings rarely read: removing every object key whose name
-appears in no expression of the mapping halves the mapping time of a page.
+port-ocean maps an item by handing all of it to jq, once per expression in its own
+processor, once per mapping in ours (``entity_processor``): the time grows with the item's
+size. Jira's nested objects carry avatars, icon URLs and other keys mappings rarely read.
 
-A name that appears nowhere can only be reached through generic traversal (``keys``,
-``..``, ``to_entries``, an object mapped whole...). That is checked on real data: the first
-page of each resync is left untouched and used as a sample; if any expression gives a
-different result on the slimmed sample, slimming is off for that resync. Leaving the first
-page whole also keeps the raw-data examples Port shows in its mapping editor complete.
+What to keep is decided from the mapping's expressions alone (``jq_reads``): every path an
+expression reads is kept, whole where the expression uses a value whole (``.fields.parent``
+mapped as an object keeps all of ``parent``), structurally where it only looks inside. An
+expression the analysis cannot bound (``reduce``, ``def``, an unknown function...) turns
+slimming off for the resource. Nothing is learned from sample data, so a later page whose
+values are shaped differently maps exactly as it would unslimmed.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-import jq
 from loguru import logger
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_DOTTED = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
-# The key an expression starts from, e.g. `self` in `(.self | sub(...)) + "/browse/"`.
-_LEADING = re.compile(r"^[\s(]*\.([A-Za-z_][A-Za-z0-9_]*)")
-VERIFY_SAMPLE = 50
+from jira_server.framework import format_jq_filter
+from jira_server.mapping.jq_reads import STAR, Path, Unprovable, reads_of
+
+
+@dataclass
+class KeepNode:
+    whole: bool = False
+    children: dict[str, KeepNode] = field(default_factory=dict)
+    star: KeepNode | None = None
+
+    def child(self, step: str) -> KeepNode:
+        if step == STAR:
+            if self.star is None:
+                self.star = KeepNode()
+            return self.star
+        return self.children.setdefault(step, KeepNode())
+
+    def merged_with(self, other: KeepNode) -> KeepNode:
+        if self.whole or other.whole:
+            return KeepNode(whole=True)
+        merged = KeepNode()
+        for name in self.children.keys() | other.children.keys():
+            a, b = self.children.get(name), other.children.get(name)
+            merged.children[name] = a.merged_with(b) if a and b else (a or b)  # type: ignore[assignment]
+        if self.star or other.star:
+            merged.star = (
+                self.star.merged_with(other.star)
+                if self.star and other.star
+                else (self.star or other.star)
+            )
+        return merged
+
+    def settle(self) -> None:
+        """A member read by name is also read by ``*``: merge the star's needs into it."""
+        if self.star is not None:
+            self.star.settle()
+            for name, node in list(self.children.items()):
+                self.children[name] = node.merged_with(self.star)
+        for node in self.children.values():
+            node.settle()
+
+
+def _build(whole: Iterable[Path], present: Iterable[Path]) -> KeepNode:
+    root = KeepNode()
+    for path, keep_whole in [*((p, False) for p in present), *((p, True) for p in whole)]:
+        node = root
+        for step in path:
+            if node.whole:
+                break
+            node = node.child(step)
+        if keep_whole:
+            node.whole = True
+            node.children.clear()
+            node.star = None
+    root.settle()
+    return root
+
+
+def _slim(value: Any, node: KeepNode) -> Any:
+    if node.whole:
+        return value
+    if isinstance(value, dict):
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            child = node.children.get(key) or node.star
+            if child is not None:
+                kept[key] = _slim(item, child)
+        return kept
+    if isinstance(value, list):
+        # Array elements are never dropped (indices would move); without a ``*`` read the
+        # list is used in some other way: keep it as it is.
+        return [_slim(item, node.star) for item in value] if node.star else value
+    return value
 
 
 class PayloadSlimmer:
-    def __init__(self, expressions: Iterable[str]) -> None:
-        self._expressions = [e for e in expressions if e]
-        text = " ".join(self._expressions)
-        self._names = frozenset(_NAME.findall(text)) | frozenset(_QUOTED.findall(text))
-        self._root_only = _root_only_names(self._expressions)
+    def __init__(self, root: KeepNode) -> None:
+        self._root = root
 
-    def slim(self, value: Any, depth: int = 0) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: self.slim(v, depth + 1)
-                for k, v in value.items()
-                if k in self._names and not (depth and k in self._root_only)
-            }
-        if isinstance(value, list):
-            return [self.slim(v, depth) for v in value]
-        return value
+    @classmethod
+    def for_expressions(cls, expressions: Iterable[Any]) -> PayloadSlimmer | None:
+        """None when some expression cannot be bounded (nothing is then slimmed)."""
+        whole: set[Path] = set()
+        present: set[Path] = set()
+        for expression in expressions:
+            if not isinstance(expression, str) or not expression.strip():
+                continue
+            try:
+                reads = reads_of(format_jq_filter(expression))
+            except Unprovable as exc:
+                logger.info(f"Payloads are not slimmed: the expression {expression!r}: {exc}")
+                return None
+            if () in reads.whole:  # `.` itself used whole: nothing can go
+                return None
+            whole |= reads.whole
+            present |= reads.present
+        return cls(_build(whole, present))
 
-    def verify(self, items: list[dict[str, Any]]) -> bool:
-        """True when every expression gives the same result on the slimmed sample."""
-        try:
-            programs = [jq.compile(expression) for expression in self._expressions]
-        except ValueError as exc:  # an expression jq cannot compile alone: stay safe
-            logger.info(f"Issue payloads are not slimmed: {exc}")
-            return False
-        for item in items[:VERIFY_SAMPLE]:
-            slim = self.slim(item)
-            for expression, program in zip(self._expressions, programs, strict=True):
-                try:
-                    same = program.input_value(item).all() == program.input_value(slim).all()
-                except ValueError:
-                    same = False
-                if not same:
-                    logger.info(
-                        f"Issue payloads are not slimmed: the mapping expression {expression!r} "
-                        "reads keys it does not name (e.g. a whole object)"
-                    )
-                    return False
-        return True
+    def top_level_keys(self) -> set[str]:
+        keys = set(self._root.children)
+        return keys | ({STAR} if self._root.star else set())
 
-
-def _root_only_names(expressions: list[str]) -> frozenset[str]:
-    """Names read only where an expression starts, i.e. on the item itself: nested keys of
-    that name (every Jira object has a ``self`` link) can go too."""
-    leading: set[str] = set()
-    elsewhere: set[str] = set()
-    for expression in expressions:
-        first = _LEADING.match(expression)
-        for match in _DOTTED.finditer(expression):
-            is_leading = first is not None and match.start(1) == first.start(1)
-            (leading if is_leading else elsewhere).add(match.group(1))
-        elsewhere.update(_QUOTED.findall(expression))
-    return frozenset(leading - elsewhere)
-
-
-async def slim_pages(
-    pages: AsyncIterator[list[dict[str, Any]]], slimmer: PayloadSlimmer | None
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """The first page whole (and used to verify), the following ones slimmed."""
-    first = True
-    async for page in pages:
-        if slimmer is not None:
-            if first:
-                if not slimmer.verify(page):
-                    slimmer = None
-            else:
-                page = [slimmer.slim(item) for item in page]
-        first = False
-        yield page
+    def slim(self, item: Any) -> Any:
+        return _slim(item, self._root)

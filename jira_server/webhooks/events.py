@@ -10,8 +10,3 @@ PROJECT_EVENTS = frozenset({"project_created", "project_updated", "project_delet
 USER_EVENTS = frozenset({"user_created", "user_updated", "user_deleted"})
 # Sorted so a registration compares equal whatever order Jira lists them in.
 ALL_EVENTS = tuple(sorted(ISSUE_EVENTS | PROJECT_EVENTS | USER_EVENTS))
-
-
-def route_path(route_prefix: str) -> str:
-    """The full path of the webhook route, as the framework mounts it."""
-    return f"{route_prefix}/integration{WEBHOOK_PATH}"

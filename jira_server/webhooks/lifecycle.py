@@ -14,6 +14,7 @@ from loguru import logger
 from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig
 
+from jira_server import framework
 from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraPermissionError, JiraSyncError
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS, WEBHOOK_PATH
@@ -44,7 +45,7 @@ def webhook_url() -> str | None:
     app = ocean.app
     if not app.base_url or not app.config.event_listener.should_process_webhooks:
         return None
-    return f"{app.base_url.rstrip('/')}/integration{WEBHOOK_PATH}"
+    return framework.webhook_route_path(app.base_url.rstrip("/"), WEBHOOK_PATH)
 
 
 def desired_webhook(url: str, resources: Sequence[ResourceConfig]) -> DesiredWebhook | None:

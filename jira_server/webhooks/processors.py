@@ -3,8 +3,10 @@ never trusted. Each processor refetches the object from Jira and decides from Ji
 answer alone:
 
 * found and selected (JQL, archived/inactive filters) -> upsert;
-* found but no longer selected -> remove its entity;
-* 404 -> the object is gone: remove its entity (the only way a delete is ever applied).
+* found but no longer selected -> remove its entity (named by Jira's own answer);
+* 404 -> removed only when Jira confirms it gone under every key and id the delivery
+  names: a delivery whose id is unknown but whose key still names a live issue removes
+  nothing (the entity removed is named by the key, so the key is what must be gone).
 
 Deliveries on Data Center 10+ are asynchronous (out of order, sometimes twice); reading the
 current state makes every handler idempotent and order-independent.
@@ -131,13 +133,19 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         client = get_client()
         what = self.describe(payload, ref.key or ref.id)
         sprints = await SprintEnrichment.load(config.reads_sprints(), client.sprint_field_ids)
-        issue = await _refetch(
-            client.fetch_issue(
-                ref.lookup,
-                fields=sprints.request_fields(config.jira_fields()),
-                expand=split_csv(config.selector.expand),
-            )
-        )
+        fields = sprints.request_fields(config.jira_fields())
+        expand = split_csv(config.selector.expand)
+        issue = await _refetch(client.fetch_issue(ref.lookup, fields=fields, expand=expand))
+        if issue is None and ref.id and ref.key:
+            # Gone by id; the entity is named by the key, so the key must be gone too.
+            issue = await _refetch(client.fetch_issue(ref.key, fields=fields, expand=expand))
+            if issue is not None and str(issue.get("key")) == ref.key:
+                logger.warning(
+                    f"Live event {what}: Jira knows no issue {ref.id}, but {ref.key} exists; "
+                    "an inconsistent delivery removes nothing: re-reading the issue instead"
+                )
+            elif issue is not None:
+                issue = None  # the key now redirects to another issue: it names nothing
         if issue is None:
             logger.info(f"Live event {what}: Jira answers 404, removing the entity")
             return _remove(
@@ -175,6 +183,15 @@ class ProjectWebhookProcessor(JiraWebhookProcessor):
         client = get_client()
         what = self.describe(payload, ref.key or ref.id)
         project = await _refetch(client.fetch_project(ref.lookup))
+        if project is None and ref.id and ref.key:
+            project = await _refetch(client.fetch_project(ref.key))
+            if project is not None and str(project.get("key")) != ref.key:
+                project = None
+            elif project is not None:
+                logger.warning(
+                    f"Live event {what}: Jira knows no project {ref.id}, but {ref.key} exists; "
+                    "an inconsistent delivery removes nothing: re-reading the project instead"
+                )
         if project is None:
             logger.info(f"Live event {what}: Jira answers 404, removing the entity")
             return _remove({**self.last_state(payload, "project"), "id": ref.id, "key": ref.key})
@@ -200,6 +217,14 @@ class UserWebhookProcessor(JiraWebhookProcessor):
         client = get_client()
         what = self.describe(payload, ref.key or ref.name)
         user = await _refetch(client.fetch_user(key=ref.key, username=ref.name))
+        if user is None and ref.key and ref.name:
+            by_name = await _refetch(client.fetch_user(username=ref.name))
+            if by_name is not None:
+                logger.warning(
+                    f"Live event {what}: Jira knows no user key {ref.key}, but {ref.name} "
+                    "exists; an inconsistent delivery removes nothing: re-reading that user"
+                )
+                user = by_name
         if user is None:
             logger.info(f"Live event {what}: Jira answers 404, removing the entity")
             return _remove({**self.last_state(payload, "user"), "key": ref.key, "name": ref.name})

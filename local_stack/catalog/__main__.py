@@ -27,6 +27,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="an upsert that changes nothing keeps updatedAt (default: it moves, see README)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every Port API request, as a hosted catalog's round trip (default 0)",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     if (args.client_id is None) != (args.client_secret is None):
@@ -45,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         client_secret=args.client_secret,
         feature_flags=args.feature_flag,
         touch_unchanged=not args.keep_updated_at_on_noop,
+        latency_ms=args.latency_ms,
     )
     serve_on_loopback(app, args.port_file, port=args.port)
 

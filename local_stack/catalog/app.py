@@ -77,6 +77,7 @@ def create_app(
     token_ttl_seconds: int = 3600,
     html_page_size: int = 500,
     touch_unchanged: bool = True,
+    latency_ms: float = 0.0,
 ) -> Starlette:
     """Build the app over a SQLite file (or ``:memory:``).
 
@@ -109,5 +110,7 @@ def create_app(
             Exception: _server_error,
         },
     )
-    app.state.catalog = Catalog(store=CatalogStore(db_path), settings=settings)
+    app.state.catalog = Catalog(
+        store=CatalogStore(db_path), settings=settings, latency_seconds=latency_ms / 1000
+    )
     return app

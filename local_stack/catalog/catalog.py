@@ -32,6 +32,8 @@ class Catalog:
     stats: Stats = field(default_factory=Stats)
     faults: FaultInjector = field(default_factory=FaultInjector)
     logs: LogBuffer = field(default_factory=LogBuffer)
+    # Added to every Port API request: a hosted catalog is tens of milliseconds away.
+    latency_seconds: float = 0.0
     tokens: TokenIssuer = field(init=False)
     _compiled: dict[str, CompiledBlueprint] = field(default_factory=dict)
 

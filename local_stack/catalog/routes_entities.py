@@ -24,6 +24,7 @@ from local_stack.catalog.timeutil import parse_iso_us, to_iso
 MAX_BULK_UPSERT = 20
 MAX_BULK_DELETE = 100
 MAX_DATASOURCE_PAGE = 10_000
+MAX_SEARCH_PAGE = 1000  # Port's limit for a blueprint's paginated search
 
 
 def _options(request: Request) -> UpsertOptions:
@@ -131,6 +132,40 @@ async def search(request: Request, catalog: Catalog) -> Response:
     return ok({"matchingBlueprints": matching, "entities": entities})
 
 
+async def search_blueprint(request: Request, catalog: Catalog) -> Response:
+    """Port's paginated search of one blueprint: body ``{query?, include?, exclude?, limit?,
+    from?}``, answer ``{ok, entities, next}`` (``next`` absent on the last page)."""
+    blueprint = path_param(request, "blueprint")
+    compiled = catalog.require_blueprint(blueprint)
+    body = await read_object(request, catalog)
+    limit = body.get("limit", 200)
+    if not isinstance(limit, int) or not 0 < limit <= MAX_SEARCH_PAGE:
+        raise invalid_request(f"body/limit must be between 1 and {MAX_SEARCH_PAGE}")
+    query = body.get("query") or {"combinator": "and", "rules": []}
+    scoped = {
+        "combinator": "and",
+        "rules": [{"property": "$blueprint", "operator": "=", "value": blueprint}, query],
+    }
+    try:
+        where, params = compile_query(scoped)
+        after_rowid = int(body.get("from") or 0)
+    except (QueryError, ValueError) as error:
+        raise invalid_request(f"Unsupported search query: {error}") from error
+    include = body.get("include") or request.query_params.getlist("include")
+    exclude = body.get("exclude") or request.query_params.getlist("exclude")
+    if not all(
+        isinstance(x, list) and all(isinstance(i, str) for i in x) for x in (include, exclude)
+    ):
+        raise invalid_request("body/include and body/exclude must be arrays of strings")
+    catalog.stats.searches += 1
+    rows = catalog.store.search_page(where, params, after_rowid, limit + 1)
+    entities = [project(entity_json(r, compiled), include, exclude) for _, r in rows[:limit]]
+    answer: dict[str, Any] = {"entities": entities}
+    if len(rows) > limit:
+        answer["next"] = str(rows[limit - 1][0])
+    return ok(answer)
+
+
 async def datasource_entities(request: Request, catalog: Catalog) -> Response:
     """Reconciliation's listing: the integration's entities (by datasource prefix/suffix)
     last written before ``before``, paged by an opaque ``from`` cursor."""
@@ -207,6 +242,7 @@ ROUTES: list[Route] = [
         ["POST"],
         fault="datasource",
     ),
+    api_route(f"{_BP}/entities/search", search_blueprint, ["POST"], fault="search"),
     api_route(f"{_BP}/entities/bulk", upsert_bulk, ["POST"], fault="upsert"),
     api_route(f"{_BP}/bulk/entities/delete", delete_bulk, ["POST"], fault="delete"),
     api_route(f"{_BP}/entities", upsert_one, ["POST"], fault="upsert"),

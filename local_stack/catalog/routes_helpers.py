@@ -69,7 +69,9 @@ async def reset(request: Request, catalog: Catalog) -> Response:
 
 
 async def fail(request: Request, catalog: Catalog) -> Response:
-    """``{"operation": "upsert", "count": 2, "status": 503, "retryAfter": 1}``."""
+    """``{"operation": "upsert", "count": 2, "status": 503, "retryAfter": 1}``; with
+    ``"rate": 0.1`` (and an optional ``"seed"``) a tenth of the operation's requests fail,
+    ``count`` times at most."""
     if request.method == "DELETE":
         catalog.faults.clear()
         return JSONResponse({"ok": True, "pending": []})
@@ -79,13 +81,19 @@ async def fail(request: Request, catalog: Catalog) -> Response:
         count = body.get("count", 1)
         status = body.get("status", 500)
         retry_after = body.get("retryAfter")
+        rate = body.get("rate")
+        seed = body.get("seed", 0)
+        if rate is not None and (not isinstance(rate, int | float) or not 0 < rate <= 1):
+            raise invalid_request("rate must be a share between 0 and 1")
+        if not isinstance(seed, int):
+            raise invalid_request("seed must be an integer")
         if operation not in FAULT_OPERATIONS:
             raise invalid_request(f"operation must be one of {sorted(FAULT_OPERATIONS)}")
         if not isinstance(count, int) or count < 1 or not isinstance(status, int):
             raise invalid_request("count must be a positive integer, status an integer")
         if retry_after is not None and not isinstance(retry_after, int | float):
             raise invalid_request("retryAfter must be a number of seconds")
-        catalog.faults.add(operation, count, status, retry_after)
+        catalog.faults.add(operation, count, status, retry_after, rate, seed)
     return JSONResponse({"ok": True, "pending": catalog.faults.pending()})
 
 
@@ -129,6 +137,17 @@ async def action_runs(request: Request, catalog: Catalog) -> Response:
     return JSONResponse({"ok": True, "run": run}, status_code=201)
 
 
+async def latency(request: Request, catalog: Catalog) -> Response:
+    """``{"ms": 50}``: every Port API request waits that long (a hosted catalog's RTT)."""
+    if request.method == "POST":
+        body = await read_object(request, catalog)
+        ms = body.get("ms")
+        if not isinstance(ms, int | float) or ms < 0:
+            raise invalid_request("ms must be a non-negative number")
+        catalog.latency_seconds = float(ms) / 1000
+    return JSONResponse({"ok": True, "ms": catalog.latency_seconds * 1000})
+
+
 async def health(request: Request, catalog: Catalog) -> Response:
     return JSONResponse({"ok": True})
 
@@ -157,5 +176,6 @@ ROUTES: list[Route] = [
         methods=["POST"],
     ),
     Route("/_catalog/action-runs", _plain(action_runs), methods=["GET", "POST"]),
+    Route("/_catalog/latency", _plain(latency), methods=["GET", "POST"]),
     Route("/_catalog/health", _plain(health), methods=["GET"]),
 ]

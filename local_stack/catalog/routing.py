@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +36,8 @@ def api_route(
     async def endpoint(request: Request) -> Response:
         catalog = catalog_of(request)
         catalog.stats.requests[label] += 1
+        if catalog.latency_seconds > 0:
+            await asyncio.sleep(catalog.latency_seconds)
         if auth and not catalog.tokens.valid(request.headers.get("authorization")):
             return JSONResponse(
                 {"ok": False, "error": "unauthorized", "message": "Invalid or missing token"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from collections import Counter, deque
@@ -61,20 +62,35 @@ class Fault:
     remaining: int
     status: int
     retry_after: float | None
+    # A share of the operation's requests (deterministic from ``seed``), not the next N.
+    rate: float | None = None
+    rng: random.Random | None = None
 
 
 class FaultInjector:
-    """Make the next N requests of an operation fail, for reliability tests."""
+    """Make requests of an operation fail, for reliability tests: the next N, or a share
+    of them (``rate``, at most N)."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
 
-    def add(self, operation: str, count: int, status: int, retry_after: float | None) -> None:
-        self.faults.append(Fault(operation, count, status, retry_after))
+    def add(
+        self,
+        operation: str,
+        count: int,
+        status: int,
+        retry_after: float | None,
+        rate: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        rng = random.Random(seed) if rate is not None else None
+        self.faults.append(Fault(operation, count, status, retry_after, rate, rng))
 
     def take(self, operation: str) -> Fault | None:
         for fault in self.faults:
             if fault.remaining > 0 and fault.operation in (operation, "any"):
+                if fault.rng is not None and fault.rng.random() >= (fault.rate or 0):
+                    continue
                 fault.remaining -= 1
                 self.faults = [f for f in self.faults if f.remaining > 0]
                 return fault
@@ -82,7 +98,12 @@ class FaultInjector:
 
     def pending(self) -> list[dict[str, Any]]:
         return [
-            {"operation": f.operation, "remaining": f.remaining, "status": f.status}
+            {
+                "operation": f.operation,
+                "remaining": f.remaining,
+                "status": f.status,
+                **({"rate": f.rate} if f.rate is not None else {}),
+            }
             for f in self.faults
         ]
 

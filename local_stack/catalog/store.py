@@ -58,6 +58,9 @@ ENTITY_COLUMNS = (
     "created_by, updated_by, created_at, updated_at"
 )
 
+# The same columns qualified by the ``e`` alias the compiled search queries use.
+ENTITY_COLUMNS_E = ", ".join(f"e.{c.strip()}" for c in ENTITY_COLUMNS.split(","))
+
 EntityKey = tuple[str, str]
 
 
@@ -333,6 +336,17 @@ class CatalogStore:
             f"SELECT {ENTITY_COLUMNS} FROM entities e WHERE {where} ORDER BY e.id", params
         ).fetchall()
         return [EntityRecord.from_row(row) for row in rows]
+
+    def search_page(
+        self, where: str, params: Sequence[Any], after_rowid: int, limit: int
+    ) -> list[tuple[int, EntityRecord]]:
+        """One page of a search, after ``after_rowid`` (Port's ``from`` cursor)."""
+        rows = self.conn.execute(
+            f"SELECT e.id, {ENTITY_COLUMNS_E} FROM entities e WHERE e.id > ? AND ({where}) "
+            "ORDER BY e.id LIMIT ?",
+            (after_rowid, *params, limit),
+        ).fetchall()
+        return [(row[0], EntityRecord.from_row(row[1:])) for row in rows]
 
     def datasource_page(
         self,

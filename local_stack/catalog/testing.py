@@ -135,6 +135,8 @@ def ocean_env(
             "OCEAN__INTEGRATION__IDENTIFIER": identifier,
             "OCEAN__INTEGRATION__TYPE": integration_type,
             "OCEAN__SEND_RAW_DATA_EXAMPLES": "false",
+            # The integration runs only in ocean-core mode (port-ocean 0.54.1 defaults to dsp).
+            "OCEAN__PROCESSING_MODE": "ocean-core",
             "APPLICATION__PORT": str(http_port or free_loopback_port()),
             "PYTHONUNBUFFERED": "1",
         }

@@ -60,6 +60,13 @@ class FaultConfig:
     # Break ties of non-unique ORDER BY fields randomly per request, like Jira across DC
     # nodes (JRASERVER-69860); off: ties are broken by id.
     shuffle_ties: bool = False
+    # What real servers get wrong in search pages (``total`` is left as Jira counted):
+    # a share of pages cut short at the tail (the rest follows on the next page),
+    short_page_rate: float = 0.0
+    # a share of issues left out of pages (a stale index, a filtering proxy),
+    omit_issue_rate: float = 0.0
+    # a share of issues rendered without ``fields`` (a malformed item).
+    malformed_issue_rate: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +89,9 @@ class FaultConfig:
             "spike_ms",
             "error_rate",
             "drop_rate",
+            "short_page_rate",
+            "omit_issue_rate",
+            "malformed_issue_rate",
         ):
             value = merged[name]
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -114,6 +124,7 @@ class FaultEngine:
         self._error_rng = random.Random(f"{config.seed}:errors")
         self._drop_rng = random.Random(f"{config.seed}:drops")
         self.tie_rng = random.Random(f"{config.seed}:ties")
+        self._page_rng = random.Random(f"{config.seed}:pages")
         self._buckets: dict[str, tuple[float, float]] = {}
         self._searches = 0
 
@@ -173,6 +184,20 @@ class FaultEngine:
             "Retry-After": str(retry_after),
         }
         return allowed, headers
+
+    def damage_page(self, positions: list[int]) -> tuple[list[int], set[int]]:
+        """The positions a search page really returns, and those rendered malformed."""
+        c, rng = self.config, self._page_rng
+        if c.omit_issue_rate:
+            positions = [p for p in positions if rng.random() >= c.omit_issue_rate]
+        if c.short_page_rate and len(positions) > 1 and rng.random() < c.short_page_rate:
+            positions = positions[: rng.randint(1, len(positions) - 1)]
+        malformed = (
+            {p for p in positions if rng.random() < c.malformed_issue_rate}
+            if c.malformed_issue_rate
+            else set()
+        )
+        return positions, malformed
 
     def after_search(self) -> list[dict[str, Any]]:
         """Mutation ops due after this search request (empty when none)."""

@@ -227,11 +227,24 @@ class JiraApi:
             f'"total":{total},"issues":['
         )
         parts = [head]
+        positions, malformed = state.faults.damage_page(list(positions))
         for p in positions:
             issue = issues[p]
-            if issue is not None:
+            if issue is None:
+                continue
+            if p in malformed:
+                parts.append(
+                    js(
+                        {
+                            "id": str(issue.id),
+                            "key": issue.key,
+                            "self": f"{req.base}{API}/issue/{issue.id}",
+                        }
+                    )
+                )
+            else:
                 parts.append(renderer.issue(issue, selection))
-                parts.append(",")
+            parts.append(",")
         if len(parts) > 1:
             parts.pop()
         parts.append("]")

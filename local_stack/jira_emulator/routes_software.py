@@ -7,7 +7,9 @@ API, project versions and components, and the matching truth oracle.
   ``projectKeyOrId``, ``name``), ``GET /board/{id}``, ``GET /board/{id}/sprint``
   (``state``). Pages are ``{maxResults, startAt, isLast, values}`` without ``total``, as
   Jira Software Server answers before JSWSERVER-21082 (``agile_total`` adds it).
-* ``GET /rest/api/2/project/{keyOrId}/versions`` and ``/components``: bare arrays.
+* ``GET /rest/api/2/project/{keyOrId}/versions`` and ``/components``: bare arrays;
+  ``GET /rest/api/2/version/{id}``, ``/component/{id}`` and ``/rest/agile/1.0/sprint/{id}``
+  (404 when their project or board is not visible).
 * Control: ``GET /_emulator/truth/software[?jql=&as=]`` and
   ``GET|PATCH /_emulator/software/settings``.
 
@@ -203,6 +205,9 @@ class SoftwareApi:
             ("GET", f"{AGILE}/board", self.boards),
             ("GET", f"{AGILE}/board/{{boardId}}", self.board),
             ("GET", f"{AGILE}/board/{{boardId}}/sprint", self.sprints),
+            ("GET", f"{AGILE}/sprint/{{sprintId}}", self.sprint),
+            ("GET", f"{API}/version/{{id}}", self.version),
+            ("GET", f"{API}/component/{{id}}", self.component),
         ]
 
     def control_routes(self) -> dict[tuple[str, str], Callable[[Request], Response]]:
@@ -421,6 +426,31 @@ class SoftwareApi:
             sprints = [s for s in sprints if s.state in states]
         values = [self.sprint_object(s, req.base) for s in sprints]
         return self._page(values, start_at, max_results)
+
+    def sprint(self, req: Request, caller: Caller) -> Response:
+        """``GET /sprint/{id}``: 404 unless its board is visible (Jira Software's rule)."""
+        raw = req.path_params["sprintId"]
+        sprint = self.state.data.sprints.get(int(raw)) if raw.isdigit() else None
+        boards = {b.id for b in self.visible_boards(caller)}
+        if sprint is None or sprint.board not in boards:
+            return error_collection(
+                404, f"Sprint with id {raw} does not exist or you do not have permission to see it."
+            )
+        return json_response(self.sprint_object(sprint, req.base))
+
+    def version(self, req: Request, caller: Caller) -> Response:
+        raw = req.path_params["id"]
+        version = self.state.data.versions.get(int(raw)) if raw.isdigit() else None
+        if version is None or version.project not in self._visible_projects(caller):
+            return error_collection(404, f"Could not find version for id '{raw}'")
+        return json_response(self.version_object(version, req.base))
+
+    def component(self, req: Request, caller: Caller) -> Response:
+        raw = req.path_params["id"]
+        component = self.state.data.components.get(int(raw)) if raw.isdigit() else None
+        if component is None or component.project not in self._visible_projects(caller):
+            return error_collection(404, f"The component with id {raw} does not exist.")
+        return json_response(self.component_object(component, self.state.renderer(req.base)))
 
     def board_sprints(self, board: Board) -> list[Sprint]:
         """A board's sprints in Jira's order: by sequence (closed, active, then future)."""

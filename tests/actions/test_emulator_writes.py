@@ -4,9 +4,7 @@ the truth oracle see it)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,11 +12,11 @@ import pytest
 
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import emulator_client
+from tests.support.fixtures import load_fixture
 
 from .support import TOKEN, make_emulator
 
 API = "/rest/api/2"
-FIXTURE = Path("/work/shared/jira-fixtures/error_400_field_errors_server.json")
 
 
 @pytest.fixture
@@ -114,7 +112,7 @@ async def test_unknown_field_answers_like_the_jira_fixture(
         },
     }
     # Same envelope as Jira Server's captured field-error answer.
-    fixture = json.loads(FIXTURE.read_text())
+    fixture = load_fixture("error_400_field_errors_server.json")
     assert set(response.json()) == set(fixture)
     assert app.state.health()["dataVersion"] == 1
 

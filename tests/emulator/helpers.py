@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from local_stack.jira_emulator import Account, DatasetSpec, EmulatorConfig
+from tests.support.fixtures import load_fixture
+
+__all__ = ["load_fixture"]
 
 # 2025-06-15T16:53:20Z: data and the server clock are frozen here, so relative dates
 # ("-1w") and every generated value are the same in every run.
@@ -17,7 +16,6 @@ ANCHOR = 1_750_006_400.0
 ANCHOR_MS = int(ANCHOR * 1000)
 TOKEN = "test-pat"
 PASSWORD = "s3cret"
-FIXTURES = Path("/work/shared/jira-fixtures")
 DAY_MS = 86_400_000
 
 
@@ -37,11 +35,3 @@ def make_config(**overrides: Any) -> EmulatorConfig:
     overrides.setdefault("accounts", [Account("admin", password=PASSWORD, token=TOKEN)])
     overrides.setdefault("clock", lambda: ANCHOR)
     return EmulatorConfig(dataset=dataset, **overrides)
-
-
-def load_fixture(name: str) -> Any:
-    """A captured real Jira body, or skip: CI clones do not have /work/shared."""
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} not available")
-    return json.loads(path.read_text())

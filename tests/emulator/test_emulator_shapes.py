@@ -1,5 +1,5 @@
 """Response shapes: structural checks that always run, plus comparisons with captured real
-Jira bodies when /work/shared/jira-fixtures is present."""
+Jira bodies (../shared/jira-fixtures beside the project root; required in CI)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from jira_server.client.rest_client import JiraServerClient
-from jira_server.errors import JiraQueryError
 from jira_server.mapping.enrichment import add_sprints
 from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
@@ -73,10 +72,11 @@ async def test_client_fetches_agile_versions_components_like_the_truth(app: Emul
             (key, c["id"]) for key, cs in truth["components"].items() for c in cs
         )
 
-        await client.check_fields(default_issue_fields())
-        await client.check_fields(["*all"])
-        with pytest.raises(JiraQueryError, match="customfield_99999"):
-            await client.check_fields(["summary", "customfield_99999"])
+        assert await client.unknown_fields(default_issue_fields()) == {}
+        assert await client.unknown_fields(["*all"]) == {}
+        unknown = await client.unknown_fields(["summary", "customfield_99999"])
+        assert list(unknown) == ["customfield_99999"]
+        assert unknown["customfield_99999"].startswith(".fields.customfield_99999")
         assert await client.sprint_field_ids() == [truth["sprintField"]]
     finally:
         await client.aclose()

@@ -1,11 +1,11 @@
 """What reaches the catalog when Jira fails: nothing before the first kind when settings,
-credentials, JQL or mapped fields are wrong, and no deletion when a kind fails midway."""
+credentials or JQL are wrong, and no deletion when a kind fails midway (the run object
+records every failure; the harness sees them as the run's exception group)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jira_server import outcome
 from tests.support import jira_mock
 from tests.support.harness import booted, default_mapping, resource
 
@@ -44,8 +44,9 @@ async def test_kind_failing_midway_deletes_nothing() -> None:
         result = await harness.trigger_resync()
     assert result.errors, "the resync must fail loudly"
     assert result.deleted_entities == []
-    assert "issue" in outcome.failures()
-    assert "500" in outcome.failures()["issue"]
+    [failure] = [str(e) for e in result.errors]
+    assert failure.startswith("issue (resource #6) (reading Jira)")
+    assert "500" in failure
 
 
 async def test_invalid_jql_fails_before_any_catalog_change() -> None:
@@ -60,7 +61,7 @@ async def test_invalid_jql_fails_before_any_catalog_change() -> None:
     assert jira.searches == []  # no page was fetched
 
 
-async def test_unknown_mapped_field_fails_before_any_catalog_change() -> None:
+async def test_unknown_mapped_field_is_null_and_the_rest_syncs() -> None:
     jira = jira_mock.sample_jira()
     mapping = default_mapping()
     resource(mapping, "issue")["port"]["entity"]["mappings"]["properties"]["points"] = (
@@ -68,9 +69,20 @@ async def test_unknown_mapped_field_fails_before_any_catalog_change() -> None:
     )
     async with booted(jira.transport(), mapping=mapping) as harness:
         result = await harness.trigger_resync()
+    assert result.errors == []
+    issues = [e for e in result.upserted_entities if e["blueprint"] == "jiraServerIssue"]
+    assert len(issues) == 6 and all(e["properties"]["points"] is None for e in issues)
+
+
+async def test_unknown_selector_field_fails_before_any_catalog_change() -> None:
+    jira = jira_mock.sample_jira()
+    mapping = default_mapping()
+    resource(mapping, "issue")["selector"]["fields"] = "summary,storypoints"
+    async with booted(jira.transport(), mapping=mapping) as harness:
+        result = await harness.trigger_resync()
     assert result.upserted_entities == []
     message = str(result.errors[0])
-    assert ".fields.storypoints" in message
+    assert "the selector's fields name fields this Jira does not have" in message
     assert "did you mean .fields.customfield_10002 (Story Points)?" in message
 
 

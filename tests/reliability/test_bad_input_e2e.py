@@ -131,7 +131,7 @@ def test_wrong_token(stack: LocalStack) -> None:
         result,
         1,
         "Jira rejected the personal access token (401 on GET /rest/api/2/myself)",
-        "Resync of kind 'all kinds (credentials)' failed",
+        "Sync failure, this run deletes nothing: all kinds (credentials) (checks before the sync)",
     )
 
 
@@ -187,7 +187,7 @@ def test_no_browse_projects_permission(
         result,
         1,
         "Jira returned no projects: the user needs the 'Browse Projects' permission",
-        "Resync of kind 'board, component, issue, project, sprint, version' failed",
+        "board, component, issue, project, sprint, version (checks before the sync)",
     )
 
 
@@ -203,7 +203,7 @@ def test_no_browse_users_permission(
 ) -> None:
     emulator_settings(browse_users=mode)
     result = untouched_run(stack, f"users-{mode}")
-    assert_failed(result, 1, message, "Resync of kind 'user' failed")
+    assert_failed(result, 1, message, "Sync failure, this run deletes nothing: user (checks before")
 
 
 # ---- the mapping ------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_invalid_jql_shows_jiras_message(
         1,
         "Jira rejected POST /rest/api/2/search (400): Error in the JQL Query: Expecting "
         "either a value, list or function but got '('",
-        "Resync of kind 'issue' failed",
+        "issue (resource #6) (checks before the sync)",
     )
 
 
@@ -246,13 +246,32 @@ def test_mapping_reading_an_unknown_field(
             ".fields.storypoints"
         )
 
+    # Mappings are shared between instances: one field this Jira lacks is a loud warning
+    # naming the field and its closest match; the property is null and the rest syncs.
     mapping_change(read_story_points)
     result = untouched_run(stack, "unknown-field")
+    assert result.returncode == 0, tail(result)
+    text = output(result)
+    assert (
+        "The issue (resource #6) mapping reads .fields.storypoints (did you mean "
+        ".fields.customfield_10106 (Story Points)"
+    ) in text
+    assert "which this Jira does not have: that property is null on every issue" in text
+
+
+def test_selector_fields_naming_an_unknown_field(
+    stack: LocalStack, mapping_change: Callable[[Callable[[dict[str, Any]], None]], None]
+) -> None:
+    # Fields named explicitly in the selector are the user's own request: a clear error.
+    mapping_change(
+        lambda m: issue_resource(m)["selector"].update(fields="summary,status,storypoints")
+    )
+    result = untouched_run(stack, "unknown-selector-field")
     assert_failed(
         result,
         1,
-        "The issue mapping or selector reads fields this Jira does not have: "
-        ".fields.storypoints (did you mean .fields.customfield_10106 (Story Points)",
+        "the selector's fields name fields this Jira does not have: .fields.storypoints",
+        "issue (resource #6) (checks before the sync)",
     )
 
 
@@ -261,4 +280,4 @@ def test_mapping_that_does_not_validate(
 ) -> None:
     mapping_change(lambda m: issue_resource(m).update(selector={"jql": "project = PLAT"}))
     result = untouched_run(stack, "invalid-mapping")
-    assert_failed(result, 1, "Resync of kind 'all kinds (mapping)' failed", "query")
+    assert_failed(result, 1, "all kinds (mapping): the mapping is invalid", "query")

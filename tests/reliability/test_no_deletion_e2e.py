@@ -7,7 +7,7 @@ Two ways a kind can come back short:
 * it *returns nothing* without an error (here: a JQL that suddenly matches nothing). The
   framework takes that as the truth and deletes the kind's entities whenever its global
   ``entityDeletionThreshold`` (0.9 of all the integration's entities) is not exceeded; the
-  integration's per-blueprint guard refuses instead (jira_server/deletion_guard.py).
+  integration's deletion guard refuses instead (jira_server/sync/guard.py).
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def test_scan_failing_midway_deletes_nothing(stack: LocalStack) -> None:
 
     assert result.returncode == 1, tail(result)
     text = output(result)
-    assert "Resync of kind 'issue' failed, nothing of it is deleted" in text
+    assert "Sync failure, this run deletes nothing: issue (resource #6) (reading Jira)" in text
     assert "503 Service Temporarily Unavailable (after 1 retries)" in text
-    assert "Resync failed, nothing was deleted from the catalog: issue: Jira answered POST" in text
+    assert "nothing was deleted from the catalog (the run failed)" in text
     after = snapshot(stack)
     assert_all_kept(first, after)
     assert set(deleted) <= set(after["jiraServerIssue"])  # gone from Jira, kept here
@@ -116,9 +116,12 @@ def test_kind_returning_nothing_is_refused_unless_allowed(stack: LocalStack) -> 
         result = run(stack, "empty-guarded.log", **SETTINGS)
         assert result.returncode == 1, tail(result)
         text = output(result)
-        assert "Resync of kind 'issue' failed, nothing of it is deleted" in text
-        assert f"refusing to delete {len(first['jiraServerIssue'])} of" in text
-        assert "jiraServerIssue entities (100%, above maxDeletionFraction 50%)" in text
+        assert (
+            f"refusing to delete {len(first['jiraServerIssue'])} of "
+            f"{len(first['jiraServerIssue'])} jiraServerIssue entities: issue (resource #6) "
+            "returned nothing"
+        ) in text
+        assert "jiraServerIssue (reconciliation)" in text
         guarded = snapshot(stack)
         assert guarded["jiraServerIssue"] == first["jiraServerIssue"]
         assert_all_kept(first, guarded)

@@ -45,7 +45,50 @@ def integration_config(**overrides: Any) -> dict[str, Any]:
     config.update(overrides)
     return {
         "integration": {"identifier": "jira-test", "type": "jira-server-sync", "config": config},
+        "processing_mode": "ocean-core",
     }
+
+
+class BlueprintSearch:
+    """Port's paginated blueprint search (``POST /v1/blueprints/{id}/entities/search``),
+    which the harness's Port mock lacks (it would take it for an upsert): answers from the
+    entities the catalog is said to hold, ``page`` at a time."""
+
+    def __init__(self, entities: list[dict[str, Any]], page: int = 1000) -> None:
+        self.entities = entities
+        self.page = page
+        self.requests: list[dict[str, Any]] = []
+
+    def install(self, harness: IntegrationTestHarness) -> None:
+        import re
+
+        from port_ocean.integration_testing.transport import Route
+
+        route = Route("POST", re.compile(r"/v1/blueprints/[^/]+/entities/search"), self._handle)
+        harness.port_mock.transport._routes.insert(0, route)
+
+    def _handle(self, request: httpx.Request) -> dict[str, Any]:
+        blueprint = request.url.path.split("/")[3]
+        body = json.loads(request.content or b"{}")
+        self.requests.append({"blueprint": blueprint, **body})
+        held = [e for e in self.entities if e.get("blueprint") == blueprint]
+        rules = (body.get("query") or {}).get("rules") or []
+        wanted = next(
+            (
+                r["value"]
+                for r in rules
+                if r.get("property") == "$identifier" and r.get("operator") == "in"
+            ),
+            None,
+        )
+        if wanted is not None:
+            held = [e for e in held if e.get("identifier") in wanted]
+        start = int(body.get("from") or 0)
+        chosen = held[start : start + min(int(body.get("limit", 200)), self.page)]
+        answer: dict[str, Any] = {"ok": True, "entities": chosen}
+        if start + len(chosen) < len(held):
+            answer["next"] = str(start + len(chosen))
+        return {"json": answer}
 
 
 @asynccontextmanager
@@ -70,6 +113,7 @@ async def booted(
     )
     try:
         await harness.start()
+        BlueprintSearch(list(port_entities or [])).install(harness)
         yield harness
     finally:
         await harness.shutdown()

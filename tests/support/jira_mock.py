@@ -16,6 +16,7 @@ from tests.support import jira_shapes as shapes
 
 _ID_AFTER = re.compile(r"\bid > (\d+)")
 _ID_UP_TO = re.compile(r"\bid <= (\d+)")
+_ID_IN = re.compile(r"\bid in \(([\d, ]+)\)")
 
 
 SYSTEM_FIELDS = [
@@ -95,6 +96,7 @@ class JiraMock:
         transport.add_route("POST", f"{api}/search", self._search)
         transport.add_route("GET", f"{api}/field", {"json": self.fields})
         transport.add_route("GET", re.compile(rf"{api}/issue/[^/?]+"), self._issue)
+        transport.add_route("GET", re.compile(r"/rest/agile/1.0/sprint/\d+"), self._sprint)
         return transport
 
     # -- routes -----------------------------------------------------------------------------
@@ -229,6 +231,9 @@ class JiraMock:
             issues = [i for i in issues if int(i["id"]) > int(match.group(1))]
         if match := _ID_UP_TO.search(jql):
             issues = [i for i in issues if int(i["id"]) <= int(match.group(1))]
+        if match := _ID_IN.search(jql):
+            wanted = {int(n) for n in match.group(1).split(",")}
+            issues = [i for i in issues if int(i["id"]) in wanted]
         if jql.rstrip().endswith("DESC"):
             issues.reverse()
         size = min(int(body.get("maxResults", 50)), self.search_cap)
@@ -254,6 +259,14 @@ class JiraMock:
             "status_code": 404,
             "json": {"errorMessages": ["Issue Does Not Exist"], "errors": {}},
         }
+
+    def _sprint(self, request: httpx.Request) -> dict[str, Any]:
+        sprint_id = int(request.url.path.rsplit("/", 1)[-1])
+        for sprints in self.sprints.values():
+            for sprint in sprints:
+                if sprint["id"] == sprint_id:
+                    return {"json": sprint}
+        return {"status_code": 404, "json": {"errorMessages": ["Sprint does not exist"]}}
 
     @staticmethod
     def _with_fields(issue: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:

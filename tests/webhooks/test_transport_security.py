@@ -27,7 +27,11 @@ def boot(config: dict[str, Any]) -> list[str]:
     sink = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
     context: Any = SimpleNamespace(
         integration_config=config,
-        config=SimpleNamespace(integration=SimpleNamespace(identifier="tls-test")),
+        config=SimpleNamespace(
+            integration=SimpleNamespace(identifier="tls-test"),
+            processing_mode="ocean-core",
+            event_listener=SimpleNamespace(type="POLLING"),
+        ),
     )
     try:
         JiraServerIntegration(context)

@@ -1,0 +1,90 @@
+"""What a run leaves for the next one, per resource: kept in the catalog through the
+framework's integration-cursor API (so ONCE runs from CI keep it too).
+
+That API stores one timestamp per (kind, resource index). Three cursors per resource:
+
+- ``<kind>``: when the last successful run started, by Jira's clock (a delta run re-reads
+  what Jira changed since then, minus the overlap);
+- ``<kind>.runs-since-full``: how many delta runs followed the last full one;
+- ``<kind>.config``: a fingerprint of the resource's selector and mapping as that run saw
+  them (a changed mapping or selector makes the next run full).
+
+The two numbers are stored as that many seconds after the Unix epoch. Nothing is written
+unless the whole run succeeded, so a failed run leaves the previous state in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RUNS_SUFFIX = ".runs-since-full"
+CONFIG_SUFFIX = ".config"
+# Fingerprints fit in 31 bits so that EPOCH + fingerprint seconds stays a valid timestamp.
+FINGERPRINT_BITS = 31
+
+
+class CursorApi(Protocol):
+    async def get_integration_cursor(self, kind: str, index: int) -> datetime | None: ...
+
+    async def upsert_integration_cursor(self, kind: str, index: int, value: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    last_start: datetime | None
+    runs_since_full: int | None
+    config_fingerprint: int | None
+
+
+def config_fingerprint(resource: Any) -> int:
+    """Selector and mapping of a resource config, as the catalog stores them."""
+    text = json.dumps(
+        {"selector": resource.selector.dict(by_alias=True), "port": resource.port.dict()},
+        sort_keys=True,
+        default=str,
+    )
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - FINGERPRINT_BITS)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _as_number(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    return int((_utc(value) - EPOCH).total_seconds())
+
+
+class SyncState:
+    def __init__(self, api: CursorApi) -> None:
+        self._api = api
+
+    async def read(self, kind: str, index: int) -> ResourceState:
+        return ResourceState(
+            last_start=await self._api.get_integration_cursor(kind, index),
+            runs_since_full=_as_number(
+                await self._api.get_integration_cursor(kind + RUNS_SUFFIX, index)
+            ),
+            config_fingerprint=_as_number(
+                await self._api.get_integration_cursor(kind + CONFIG_SUFFIX, index)
+            ),
+        )
+
+    async def write(self, kind: str, index: int, state: ResourceState) -> None:
+        if state.last_start is None or state.runs_since_full is None:
+            raise ValueError("a recorded state needs a start time and a run count")
+        await self._api.upsert_integration_cursor(kind, index, _utc(state.last_start))
+        await self._api.upsert_integration_cursor(
+            kind + RUNS_SUFFIX, index, EPOCH + timedelta(seconds=state.runs_since_full)
+        )
+        if state.config_fingerprint is not None:
+            await self._api.upsert_integration_cursor(
+                kind + CONFIG_SUFFIX, index, EPOCH + timedelta(seconds=state.config_fingerprint)
+            )
