@@ -139,7 +139,7 @@ class JiraServerClient:
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
         self._fields: list[dict[str, Any]] | None = None
-        self._myself: tuple[float, dict[str, Any] | JiraSyncError] | None = None
+        self._myself: tuple[float, asyncio.Future[Any]] | None = None
         self.stats = ClientStats()
 
     async def aclose(self) -> None:
@@ -318,20 +318,16 @@ class JiraServerClient:
     async def fetch_myself(self) -> dict[str, Any]:
         """Proves the credentials: anonymous access and wrong credentials both fail here.
 
-        The answer (or the failure) is kept for ``MYSELF_TTL`` seconds, so the start-up check
-        and the first run's preflight log in once: every failed Basic login counts towards
-        Jira's CAPTCHA lock-out."""
+        The answer (or the failure) is kept for ``MYSELF_TTL`` seconds and shared by callers
+        that ask at the same time, so the start-up check and the first run's checks log in
+        once: every failed Basic login counts towards Jira's CAPTCHA lock-out."""
         cached = self._myself
         if cached is not None and time.monotonic() - cached[0] < MYSELF_TTL:
-            if isinstance(cached[1], JiraSyncError):
-                raise cached[1]
-            return cached[1]
-        try:
-            body: dict[str, Any] = await self.request_json("GET", "/myself")
-        except JiraSyncError as exc:
-            self._myself = (time.monotonic(), exc)
-            raise
-        self._myself = (time.monotonic(), body)
+            answer: dict[str, Any] = await asyncio.shield(cached[1])
+            return answer
+        task = asyncio.ensure_future(self.request_json("GET", "/myself"))
+        self._myself = (time.monotonic(), task)
+        body: dict[str, Any] = await asyncio.shield(task)
         return body
 
     # ---- projects -----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from loguru import logger
-from port_ocean.clients.port.types import UserAgentType
+from port_ocean.clients.port.types import RequestOptions, UserAgentType
 from port_ocean.context.event import EventType, TriggerType, event, event_context
 from port_ocean.context.resource import resource_context
 from port_ocean.core.models import Entity
@@ -448,6 +448,7 @@ class SyncRun:
         owned: Counter[str] = Counter()
         candidates: dict[str, list[str]] = defaultdict(list)
         protected: set[int] = set()
+        titled: set[int] = set()  # candidates a resource once wrote (placeholders have none)
         spare_targets = bool(config.create_missing_related_entities)
         try:
             async for page in owned_entities(self.catalog):
@@ -457,6 +458,8 @@ class SyncRun:
                     owned[blueprint] += 1
                     if stable_hash(identifier) not in self._kept.get(blueprint, ()):
                         candidates[blueprint].append(identifier)
+                        if entity.get("title") is not None:
+                            titled.add(stable_hash(f"{blueprint}\0{identifier}"))
                     elif spare_targets:
                         if blueprint not in targets:
                             targets[blueprint] = await self.catalog.relation_targets(blueprint)
@@ -480,9 +483,17 @@ class SyncRun:
                 producers[name].append(_Producer(plan, support, self._returned[plan.index]))
         limit = float(config.max_deletion_fraction)
         decisions: list[guard.Decision] = []
+        # Kept only because kept entities point at them: made placeholders again, as a sync
+        # from scratch would leave them, instead of keeping data the selector no longer reads
+        # (a closed sprint still saying "active").
+        demote: list[Entity] = []
         for blueprint, identifiers in candidates.items():
-            remaining = [
-                i for i in identifiers if stable_hash(f"{blueprint}\0{i}") not in protected
+            keys = {i: stable_hash(f"{blueprint}\0{i}") for i in identifiers}
+            remaining = [i for i in identifiers if keys[i] not in protected]
+            demote += [
+                Entity(identifier=i, blueprint=blueprint, title=None, icon=None)
+                for i in identifiers
+                if keys[i] in protected and keys[i] in titled
             ]
             if blueprint in self._unreconcilable:
                 logger.info(f"Not reconciling {blueprint}: its mapping uses search identifiers")
@@ -514,6 +525,8 @@ class SyncRun:
             outcome.deletion_skipped = "the deletion guard refused (see the failures)"
             logger.warning("Skipping the delete phase: this run deletes nothing")
             return
+        if demote:
+            await self._demote(demote, config)
         approved = {d.blueprint: d.delete for d in decisions if d.delete}
         if not approved:
             return
@@ -526,6 +539,21 @@ class SyncRun:
             bool(config.delete_dependent_entities),
             self.settings.catalog_max_concurrent_requests,
         )
+
+    async def _demote(self, entities: list[Entity], config: Any) -> None:
+        assert self.catalog is not None
+        logger.info(
+            f"{len(entities)} entities no resource selects any more stay as relation targets, "
+            "as placeholders (their last synced data is cleared)"
+        )
+        replace: RequestOptions = config.get_port_request_options()
+        replace = {**replace, "merge": False}
+        writer = CatalogWriter(
+            self.catalog, self.outcome, replace, self.settings.catalog_max_concurrent_requests
+        )
+        for entity in entities:
+            await writer.submit(entity, new=False)
+        await writer.finish()
 
     async def _deletion_order(
         self, blueprints: list[str], targets: dict[str, dict[str, str]]

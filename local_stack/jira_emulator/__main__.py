@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=1)
     data.add_argument("--anchor", help="ISO time the data is generated relative to (default: now)")
     data.add_argument("--archived-projects", type=int, default=None)
+    data.add_argument(
+        "--id-gap",
+        type=int,
+        default=0,
+        help="issue ids in two clusters: after half the issues, the ids jump by this much",
+    )
     server = p.add_argument_group("server")
     server.add_argument(
         "--version", default="10.3.0", help="Jira version, e.g. 9.12.15, 10.1.2, 11.0.0"
@@ -137,6 +143,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             seed=args.seed,
             anchor=anchor,
             archived_projects=args.archived_projects,
+            id_gap=args.id_gap,
         ),
         version=args.version,
         server_title=args.title,

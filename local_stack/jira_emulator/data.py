@@ -55,6 +55,10 @@ class DatasetSpec:
     # Usernames that must exist (the emulator's login accounts), created first.
     accounts: tuple[str, ...] = ("admin",)
     first_issue_id: int = 10000
+    # Ids in two clusters (a bulk import, a project moved in from another instance): after
+    # ``id_gap_at`` of the issues, the next id jumps by ``id_gap`` (0: no gap).
+    id_gap: int = 0
+    id_gap_at: float = 0.5
 
 
 @dataclass(slots=True)
@@ -576,4 +580,6 @@ def _issues(
             plan.parents.append(position)
         # Deleted issues leave gaps in the id sequence.
         issue_id += 1 if rng.random() >= 0.03 else rng.randint(2, 8)
+        if spec.id_gap and n + 1 == int(spec.issues * spec.id_gap_at):
+            issue_id += spec.id_gap
     return issues

@@ -126,6 +126,19 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
         elif kind == "archive_project":
             store.set_archived(str(op.get("project", "")), bool(op.get("archived", True)))
             results.append({"op": kind, "project": op.get("project")})
+        elif kind == "close_sprints":
+            # A company-wide cadence: every sprint in these states closes at once.
+            states = op.get("states", ["active"])
+            if not isinstance(states, list) or not all(isinstance(x, str) for x in states):
+                raise MutationError("'states' must be a list of sprint states")
+            now = state.config.now_ms()
+            closed = []
+            for sprint in state.data.sprints.values():
+                if sprint.state in states:
+                    sprint.state, sprint.complete_ms = "closed", now
+                    sprint.start_ms = sprint.start_ms or now
+                    closed.append(sprint.id)
+            results.append({"op": kind, "closed": closed})
         elif kind == "set_user_active":
             username = str(op.get("username", ""))
             store.set_user_active(username, bool(op.get("active", True)))

@@ -38,9 +38,9 @@ def placeholders(stack: LocalStack, blueprint: str) -> set[str]:
 def assert_catalog_equals_jira(stack: LocalStack) -> None:
     truth = stack.jira_control.truth(DEFAULT_JQL)
     assert set(synced(stack, "jiraServerProject")) == set(truth["projects"])
-    assert set(synced(stack, "jiraServerUser")) == set(truth["activeUsers"])
-    # Placeholder users are inactive reporters/assignees: real users, just not selected.
-    assert placeholders(stack, "jiraServerUser") <= set(truth["users"]) - set(truth["activeUsers"])
+    # Every user, the people who left included: issues still name them.
+    assert set(synced(stack, "jiraServerUser")) == set(truth["users"])
+    assert placeholders(stack, "jiraServerUser") == set()
 
     expected = expected_issues(stack, DEFAULT_JQL)
     issues = synced(stack, "jiraServerIssue")

@@ -21,7 +21,9 @@ async def test_default_mapping_pushes_exact_entities() -> None:
 
     assert result.errors == []
     users = by_blueprint(result.upserted_entities, "jiraServerUser")
-    assert set(users) == {"JIRAUSER10100", "bob.legacy"}  # inactive carol excluded
+    # Inactive carol is synced by default: issues still name people who left.
+    assert set(users) == {"JIRAUSER10100", "bob.legacy", "JIRAUSER10102"}
+    assert users["JIRAUSER10102"]["properties"]["active"] is False
     assert users["bob.legacy"] == {
         "identifier": "bob.legacy",
         "blueprint": "jiraServerUser",
@@ -127,10 +129,10 @@ async def test_user_list_falls_back_to_user_search_on_404() -> None:
         for c in transport.calls
         if c.request.url.path.endswith("/user/search") and "startAt" in c.request.url.params
     ]  # (the preflight's one-user probe has no startAt)
-    assert [p["startAt"] for p in searches] == ["0", "1", "2"]
-    assert all(p["username"] == "." for p in searches)
+    assert [p["startAt"] for p in searches] == ["0", "1", "2", "3"]
+    assert all(p["username"] == "." and p["includeInactive"] == "true" for p in searches)
     users = by_blueprint(result.upserted_entities, "jiraServerUser")
-    assert set(users) == {"JIRAUSER10100", "bob.legacy"}
+    assert set(users) == {"JIRAUSER10100", "bob.legacy", "JIRAUSER10102"}
 
 
 async def test_user_list_cursor_pages_and_include_inactive() -> None:

@@ -162,3 +162,33 @@ def set_mapping(stack: LocalStack, config: dict[str, Any]) -> None:
 def issue_resource(config: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = next(r for r in config["resources"] if r["kind"] == "issue")
     return found
+
+
+def cursors(stack: LocalStack, index: int = 6) -> dict[str, Any]:
+    """The sync state a delta-capable issue resource recorded (see jira_server/sync/state)."""
+    found: dict[str, Any] = {}
+    with _port(stack) as port:
+        for kind in ("issue", "issue.runs-since-full", "issue.config"):
+            response = port.get(
+                f"/v1/integration/{IDENTIFIER}/cursor", params={"kind": kind, "index": index}
+            )
+            response.raise_for_status()
+            found[kind] = (response.json().get("cursor") or {}).get("primary")
+    return found
+
+
+def add_blueprint_properties(stack: LocalStack, blueprint: str, **properties: Any) -> None:
+    """Add properties to a blueprint's schema, as a user would in Port."""
+    with _port(stack) as port:
+        current = port.get(f"/v1/blueprints/{blueprint}").json()["blueprint"]
+        schema = current["schema"]
+        schema["properties"].update(properties)
+        port.patch(f"/v1/blueprints/{blueprint}", json={"schema": schema}).raise_for_status()
+
+
+def catalog_fault(stack: LocalStack, **fault: Any) -> None:
+    httpx.post(f"{stack.catalog.url}/_catalog/fail", json=fault, timeout=10).raise_for_status()
+
+
+def clear_catalog_faults(stack: LocalStack) -> None:
+    httpx.delete(f"{stack.catalog.url}/_catalog/fail", timeout=10).raise_for_status()

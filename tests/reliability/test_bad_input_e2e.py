@@ -281,3 +281,31 @@ def test_mapping_that_does_not_validate(
     mapping_change(lambda m: issue_resource(m).update(selector={"jql": "project = PLAT"}))
     result = untouched_run(stack, "invalid-mapping")
     assert_failed(result, 1, "all kinds (mapping): the mapping is invalid", "query")
+
+
+def test_a_once_run_with_basic_auth_logs_in_once(stack: LocalStack) -> None:
+    # Every failed Basic login counts towards Jira's CAPTCHA lock-out: the start-up check
+    # and the run's checks share one proof of the credentials.
+    stack.jira_control.reset_stats()
+    result = run(stack, "basic-once.log", env=basic("admin"))
+    assert result.returncode == 0, tail(result)
+    routes = stack.jira_control.stats()["routes"]
+    assert routes.get("GET /rest/api/2/myself") == 1
+
+
+def test_malformed_custom_headers_exit_2_without_printing_them(stack: LocalStack) -> None:
+    leaked = "cf-access-SECRET-value-41"
+    result = untouched_run(
+        stack,
+        "custom-headers",
+        env={
+            "OCEAN__INTEGRATION__CONFIG__CUSTOM_HEADERS": '{"CF-Access-Client-Secret": "' + leaked
+        },
+    )
+    assert_failed(
+        result,
+        2,
+        "Invalid jira-server-sync configuration: customHeaders "
+        "(OCEAN__INTEGRATION__CONFIG__CUSTOM_HEADERS) is not valid JSON",
+    )
+    assert leaked not in output(result)

@@ -103,3 +103,31 @@ def test_secrets_include_encoded_basic_credentials_and_secret_headers() -> None:
     assert "cf-secret" in loaded.secrets
     assert "visible" not in loaded.secrets
     assert "pw-1234" not in repr(loaded)
+
+
+@pytest.mark.parametrize("suffix", ["/rest/api/2", "/rest/api/2/", "/rest/api/latest", "/rest"])
+def test_a_rest_api_url_as_host_names_the_setting_and_the_fix(suffix: str) -> None:
+    message = error_of(jira_server_host=f"https://jira.example.test/jira{suffix}", token="t0k3n")
+    assert "jiraServerHost (OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST)" in message
+    assert "use 'https://jira.example.test/jira'" in message
+
+
+def test_custom_headers_from_an_environment_variable_are_json_text() -> None:
+    loaded = settings(token="t0k3n", custom_headers='{"CF-Access-Client-Id": "id-1"}')
+    assert loaded.custom_headers == {"CF-Access-Client-Id": "id-1"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('{"CF-Access-Client-Secret": "cf-SECRET-9", ', "is not valid JSON"),
+        ('["cf-SECRET-9"]', "got a JSON list"),
+        ('{"bad name": "cf-SECRET-9"}', "the header name of entry 1 is not valid"),
+        ('{"X-Token": {"nested": "cf-SECRET-9"}}', "header X-Token must have a text value"),
+    ],
+)
+def test_malformed_custom_headers_never_print_their_values(value: str, expected: str) -> None:
+    message = error_of(jira_server_host=HOST, token="t0k3n", custom_headers=value)
+    assert "customHeaders (OCEAN__INTEGRATION__CONFIG__CUSTOM_HEADERS)" in message
+    assert expected in message
+    assert "SECRET" not in message

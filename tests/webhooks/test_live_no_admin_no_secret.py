@@ -94,3 +94,19 @@ def test_unsigned_deliveries_only_make_it_reread_jira(live: Live) -> None:
     assert live.sail.post(payloads.encode(update)) == 200
     wait_for(lambda: live.titles().get(changed) == "Changed in Jira", f"{changed} refetched")
     assert kept in live.titles(), "Jira still has it: a forged delete must not remove it"
+
+
+def test_forged_delete_with_an_unknown_id_and_a_live_key_removes_nothing(live: Live) -> None:
+    # Without a secret anyone who reaches the route can post; the payload's key is what the
+    # entity is named by, so only Jira confirming that key gone could remove it.
+    keys = sorted(live.titles())
+    target, other = keys[2], keys[3]
+    forged = payloads.issue_event("jira:issue_deleted", "999999", target)
+    assert live.sail.post(payloads.encode(forged)) == 200
+    # A barrier: one worker handles deliveries in order, so once this update is applied the
+    # forged delete before it has been handled too.
+    live.jira.control.mutate({"op": "update", "keys": [other], "summary": "after the forgery"})
+    update = payloads.issue_event("jira:issue_updated", live.issue_id(other), other)
+    assert live.sail.post(payloads.encode(update)) == 200
+    wait_for(lambda: live.titles().get(other) == "after the forgery", f"{other} updated")
+    assert target in live.titles()

@@ -189,6 +189,7 @@ async def test_user_inactive_removed_active_upserted_unknown_removed(
 ) -> None:
     user = app.state.store.users[3]
     resource = resources()["user"]
+    resource.selector.include_inactive = False  # the default (true) keeps people who left
     result = await run(
         UserWebhookProcessor, user_event("user_updated", user.key, user.name), resource
     )
@@ -246,3 +247,42 @@ async def test_each_processor_takes_only_its_events() -> None:
         comment = WebhookEvent("t", {"webhookEvent": "comment_created"}, {})
         assert not await processor_class(comment).should_process_event(comment)
         assert name in processor_class.events
+
+
+@pytest.mark.parametrize("mode", [Verified.SIGNED, Verified.UNVERIFIED])
+async def test_a_delete_naming_an_unknown_id_and_a_live_key_removes_nothing(
+    app: EmulatorApp,
+    client: JiraServerClient,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: Verified,
+) -> None:
+    # The entity removed would be named by the key: only Jira confirming the key gone counts,
+    # with a secret (a signed but inconsistent delivery) or without one (anyone can post).
+    if mode is Verified.UNVERIFIED:
+        no_secret = load_settings({"jira_server_host": "http://jira.test", "token": "x"})
+        monkeypatch.setattr(processors, "current_settings", lambda: no_secret)
+    _, key = truth(app, JQL)[0]
+    forged = issue_event("jira:issue_deleted", "999999", key)
+    result = await run(IssueWebhookProcessor, forged, resources()["issue"], mode)
+    assert result.deleted_raw_results == []
+    assert [i["key"] for i in result.updated_raw_results] == [key]
+
+
+async def test_a_delete_naming_an_unknown_id_and_a_live_project_key_removes_nothing(
+    app: EmulatorApp, client: JiraServerClient
+) -> None:
+    project = app.state.store.projects[0]
+    forged = project_event("project_deleted", 99999, project.key)
+    result = await run(ProjectWebhookProcessor, forged, resources()["project"])
+    assert result.deleted_raw_results == []
+    assert [p["key"] for p in result.updated_raw_results] == [project.key]
+
+
+async def test_a_delete_naming_an_unknown_user_key_and_a_live_name_removes_nothing(
+    app: EmulatorApp, client: JiraServerClient
+) -> None:
+    user = app.state.store.users[3]
+    forged = user_event("user_deleted", "JIRAUSER99999", user.name)
+    result = await run(UserWebhookProcessor, forged, resources()["user"])
+    assert result.deleted_raw_results == []
+    assert [u["key"] for u in result.updated_raw_results] == [user.key]
