@@ -39,7 +39,7 @@ catalog-ui: $(STAMP)
 	$(BIN)/python -m local_stack.catalog --db .demo/catalog.sqlite --port 8765
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.full_sync
+	$(BIN)/python -m benchmarks.sync_benchmark
 
 # Connection check with the OCEAN__INTEGRATION__CONFIG__* variables of the environment.
 check: $(STAMP)

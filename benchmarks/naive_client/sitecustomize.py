@@ -1,54 +1,68 @@
 """Loaded at interpreter start (``PYTHONPATH`` points here) by the benchmark's baseline run:
-the integration unchanged, except that issues are fetched the way simple scripts and the
-upstream integration do it: one request at a time, ``startAt`` pages of 50, every field,
-project by project (a single JQL over everything stops at Data Center's 10,000 window), and
-mapped by Ocean's stock JQ processor (one jq run per expression and item), as upstream does."""
+the integration made to behave like Port's published jira-server integration
+(port-labs/ocean, integrations/jira-server):
+
+- the framework's own resync (``BaseIntegration.sync_raw_all``): its comparison with the
+  catalog in sequential searches of 50 entities before each page's upserts, pages pushed
+  one after another, its reconciliation;
+- the framework's stock JQ processor (one jq run per expression and item, in a pool);
+- issues read as that integration reads them: ``GET /rest/api/2/search`` with the JQL and
+  ``startAt``, Jira's default page of 50 and its default (navigable) fields, one offset scan
+  over the whole JQL until ``total``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
+from port_ocean.core.integrations.base import BaseIntegration
+from port_ocean.utils import misc
 
-from jira_server.client import rest_client as client
-from jira_server.client.jql import strip_order_by
+from jira_server.kinds.issue import IssuePages
 from jira_server.mapping.entity_processor import JointProgramEntityProcessor
 
-PAGE = 50
 
-
-async def fetch_issues_naively(
-    self: client.JiraServerClient,
-    jql: str,
-    *,
-    fields: Sequence[str] | None = None,
-    expand: Sequence[str] | None = None,
-    report_total: bool = True,
+async def offset_scan(
+    self: IssuePages, jql: str | None = None
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    projects = await self.request_json("GET", "/project")
-    where = strip_order_by(jql)
-    for project in sorted(p["key"] for p in projects):
-        scoped = f"project = {project}" + (f" AND ({where})" if where else "")
-        start = 0
-        while True:
-            body = await self.request_json(
-                "GET",
-                "/search",
-                params={
-                    "jql": f"{scoped} ORDER BY key",
-                    "startAt": start,
-                    "maxResults": PAGE,
-                    "fields": "*all",
-                },
-            )
-            issues: list[dict[str, Any]] = body["issues"]
-            if issues:
-                yield issues
-            start += len(issues)
-            if len(issues) < PAGE:
-                break
+    jql = self.resource.selector.jql if jql is None else jql
+    start = 0
+    while True:
+        body = await self.client.request_json(
+            "GET", "/search", params={"jql": jql, "startAt": start}
+        )
+        issues: list[dict[str, Any]] = body.get("issues") or []
+        if not issues:
+            return
+        await self.enrich(issues)  # the same mapping input: __sprints
+        yield issues
+        start += len(issues)
+        if start >= int(body.get("total", 0)):
+            return
 
 
-client.JiraServerClient.fetch_issues = fetch_issues_naively  # type: ignore[method-assign]
+_integration_class = misc.get_integration_class
+
+
+def stock_integration_class(path: str) -> Any:
+    found = _integration_class(path)
+    if found is None:
+        return None
+
+    class StockSync(found):  # type: ignore[misc, valid-type]
+        async def sync_raw_all(self, *args: Any, **kwargs: Any) -> bool:
+            result: bool = await BaseIntegration.sync_raw_all(self, *args, **kwargs)
+            return result
+
+        async def sync_incremental(self, *args: Any, **kwargs: Any) -> None:
+            await BaseIntegration.sync_incremental(self, *args, **kwargs)
+
+    return StockSync
+
+
+misc.get_integration_class = stock_integration_class
+IssuePages.all = offset_scan  # type: ignore[method-assign]
 JointProgramEntityProcessor.parse_items_sync = JQEntityProcessor.parse_items_sync  # type: ignore[method-assign]
+JointProgramEntityProcessor.parse_items_async = JQEntityProcessor.parse_items_async  # type: ignore[method-assign]

@@ -8,7 +8,8 @@ left the scope is deleted through the deletion guard like in a full run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,15 @@ Page = list[dict[str, Any]]
 # Top-level keys every issue has: an expression reading only these (and named fields) can be
 # evaluated on the scope listing.
 SCOPE_TOP_LEVEL = frozenset({"id", "key", "self", "fields"})
-JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+def _literal(expression: str) -> str | None:
+    """The text of a JQ string literal such as ``"jiraServerIssue"``, else None."""
+    try:
+        value = json.loads(expression)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _always_true(query: str | None) -> bool:
@@ -64,10 +73,13 @@ class IssuePages:
     def expand(self) -> list[str]:
         return split_csv(self.resource.selector.expand)
 
+    async def enrich(self, page: Page) -> None:
+        """``__sprints`` on every issue of the page (when the mapping reads it)."""
+        (await self._sprints()).apply(page)
+
     async def _prepared(self, pages: AsyncIterator[Page]) -> AsyncIterator[Page]:
-        sprints = await self._sprints()
         async for page in pages:
-            sprints.apply(page)
+            await self.enrich(page)
             yield [self.slimmer.slim(item) for item in page] if self.slimmer else page
 
     async def all(self, jql: str | None = None) -> AsyncIterator[Page]:
@@ -135,20 +147,34 @@ class IssueScope:
         return None
 
     async def pages(self) -> AsyncIterator[list[ScopeItem]]:
-        program = jq.compile(
-            "[" + ", ".join(f"([first(({format_jq_filter(e)}\n))][0])" for e in self._text()) + "]"
-        )
+        keys = self._keys()
         async for page in self.client.fetch_issues(
             self.resource.selector.jql, fields=self.fields, expand=None
         ):
-            yield [self._item(program, issue) for issue in page]
+            yield [self._item(keys, issue) for issue in page]
+
+    def _keys(self) -> Callable[[dict[str, Any]], tuple[Any, Any, Any]]:
+        """(selector verdict, blueprint, identifier) of a listed issue. The usual mapping
+        (query 'true', a literal blueprint, ``.key`` or ``.id``) is read directly: tens of
+        thousands of issues are listed per run; anything else runs through jq."""
+        query, blueprint, identifier = (e.strip() for e in self._text())
+        literal = _literal(blueprint)
+        if query == "true" and literal is not None and identifier in (".key", ".id"):
+            name = identifier[1:]
+            return lambda issue: (True, literal, issue.get(name))
+        program = jq.compile(
+            "[" + ", ".join(f"([first(({format_jq_filter(e)}\n))][0])" for e in self._text()) + "]"
+        )
+        return lambda issue: tuple(program.input_value(issue).first())
 
     @staticmethod
-    def _item(program: Any, issue: dict[str, Any]) -> ScopeItem:
-        selected, blueprint, identifier = program.input_value(issue).first()
+    def _item(
+        keys: Callable[[dict[str, Any]], tuple[Any, Any, Any]], issue: dict[str, Any]
+    ) -> ScopeItem:
+        selected, blueprint, identifier = keys(issue)
         updated_text = (issue.get("fields") or {}).get("updated")
         try:
-            updated = datetime.strptime(str(updated_text), JIRA_TIME)
+            updated = datetime.fromisoformat(str(updated_text))
         except ValueError:
             updated = None  # unknown: treated as changed
         return ScopeItem(

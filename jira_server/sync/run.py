@@ -48,11 +48,15 @@ from jira_server.sync.catalog import (
     CatalogWriter,
     EntityState,
     Limits,
+    OwnedIndex,
     Projection,
+    RelationTargets,
+    add_targets,
     delete_entities,
+    key_hash,
+    load_owned_index,
     load_snapshot,
-    owned_entities,
-    stable_hash,
+    target_key,
 )
 from jira_server.sync.guard import Confirmation, Verdict
 from jira_server.sync.outcome import Phase, RunOutcome
@@ -98,6 +102,9 @@ class _Progress:
     fetched: int = 0
     unchanged: int = 0
 
+    def expect(self, total: int) -> None:
+        self.expected = total
+
     def line(self, written: int) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = self.fetched / elapsed
@@ -108,6 +115,10 @@ class _Progress:
         if self.expected and rate > 0 and self.expected > self.fetched:
             text += f"; about {(self.expected - self.fetched) / rate:.0f}s left"
         return text
+
+
+class _CatalogUnreadable(Exception):
+    """The owned index could not be read (already a failure of the run)."""
 
 
 class _Producer:
@@ -148,8 +159,11 @@ class SyncRun:
         self._returned: Counter[int] = Counter()
         # Blueprints whose entities use search identifiers: never reconciled.
         self._unreconcilable: set[str] = set()
-        self._snapshots: dict[tuple[str, Projection | None], asyncio.Task[CatalogSnapshot]] = {}
-        self._progress: _Progress | None = None
+        self._snapshots: dict[tuple[str, Projection], asyncio.Task[CatalogSnapshot]] = {}
+        self._owned: asyncio.Task[OwnedIndex | None] | None = None
+        self._targets: RelationTargets | None = None
+        # Relation targets of the entities this run wrote (the owned index has the rest).
+        self._written_targets: set[int] = set()
         self.client: JiraServerClient | None = None
         self.catalog: CatalogApi | None = None
         self.writer: CatalogWriter | None = None
@@ -158,6 +172,7 @@ class SyncRun:
 
     async def execute(self) -> RunOutcome:
         started = time.monotonic()
+        logger.info(f"Resync started ({self.trigger_type})")
         async with event_context(
             EventType.RESYNC,
             trigger_type=self.trigger_type,
@@ -224,12 +239,16 @@ class SyncRun:
         ]
         for plan in plans:
             logger.info(f"{plan.label}: {plan.mode} sync ({plan.reason})")
-            self._start_snapshot(plan)
-        for plan in plans:
-            async with resource_context(plan.resource, plan.index):
+        self._start_catalog_reads(plans)
+        if config.create_missing_related_entities:
+            # Relation targets are created on demand: the resources run side by side (their
+            # Jira and catalog requests share the run's limits), and the run takes as long as
+            # its longest resource rather than the sum.
+            await asyncio.gather(*(self._sync_resource(plan) for plan in plans))
+        else:
+            for plan in plans:  # targets must exist before what points at them
                 await self._sync_resource(plan)
-            if not config.create_missing_related_entities:
-                await self.writer.flush()  # targets must exist before what points at them
+                await self.writer.flush()
         await self.writer.finish()
         if outcome.failed:
             outcome.deletion_skipped = "the run failed"
@@ -248,51 +267,79 @@ class SyncRun:
 
     # ---- per resource -------------------------------------------------------------------
 
-    def _start_snapshot(self, plan: ResourcePlan) -> None:
-        blueprint = literal_blueprint(plan.resource)
-        if blueprint is None:
-            return
-        projection = Projection.of(plan.resource) if plan.mode is Mode.FULL else None
-        key = (blueprint, projection)
-        if key not in self._snapshots:
-            assert self.catalog is not None
-            self._snapshots[key] = asyncio.create_task(
-                load_snapshot(self.catalog, blueprint, projection)
+    def _start_catalog_reads(self, plans: list[ResourcePlan]) -> None:
+        """What the catalog holds, read in the background while Jira is read: the owned
+        index (one pass over the integration's entities: identifiers for delta runs and
+        reconciliation), and content fingerprints for resources read in full (to skip
+        unchanged entities)."""
+        assert self.catalog is not None
+        self._targets = RelationTargets(self.catalog)
+        self._owned = asyncio.create_task(self._load_owned())
+        for plan in plans:
+            blueprint = literal_blueprint(plan.resource)
+            if blueprint is None or plan.mode is Mode.DELTA:
+                continue
+            key = (blueprint, Projection.of(plan.resource))
+            if key not in self._snapshots:
+                self._snapshots[key] = asyncio.create_task(
+                    load_snapshot(self.catalog, blueprint, key[1])
+                )
+
+    async def _load_owned(self) -> OwnedIndex | None:
+        assert self.catalog is not None and self._targets is not None
+        try:
+            return await load_owned_index(self.catalog, self._targets)
+        except Exception as exc:
+            self.outcome.fail(
+                Phase.CATALOG_READ,
+                "all kinds",
+                f"listing the integration's entities in the catalog failed: {describe(exc)}",
             )
+            return None
 
     async def _snapshot(self, plan: ResourcePlan) -> CatalogSnapshot | None:
         blueprint = literal_blueprint(plan.resource)
-        projection = Projection.of(plan.resource) if plan.mode is Mode.FULL else None
-        task = self._snapshots.get((blueprint or "", projection))
-        if task is None:
+        if blueprint is None:
             return None
-        return await task
+        if plan.mode is Mode.DELTA:
+            assert self._owned is not None
+            owned = await self._owned
+            if owned is None:  # recorded as a failure of the run already
+                raise _CatalogUnreadable
+            return owned.snapshot(blueprint)
+        task = self._snapshots.get((blueprint, Projection.of(plan.resource)))
+        return await task if task is not None else None
 
     async def _sync_resource(self, plan: ResourcePlan) -> None:
-        self._progress = progress_state = _Progress(plan.label)
-        token = progress.expected_items.set(self._expect)
-        ticker = asyncio.create_task(self._tick())
+        counted = _Progress(plan.label)
+        token = progress.expected_items.set(counted.expect)
+        ticker = asyncio.create_task(self._tick(counted))
         try:
-            try:
-                snapshot = await self._snapshot(plan)
-            except Exception as exc:
-                self.outcome.fail(Phase.CATALOG_READ, plan.label, describe(exc))
-                return
-            if plan.mode is Mode.DELTA:
-                await self._sync_delta(plan, snapshot)
-            else:
-                await self._sync_full(plan, snapshot)
+            async with resource_context(plan.resource, plan.index):
+                if plan.mode is Mode.DELTA:
+                    # Jira's scope listing starts at once; the catalog's identifiers are
+                    # awaited when the first page of it has arrived.
+                    await self._sync_delta(plan, counted)
+                    return
+                try:
+                    snapshot = await self._snapshot(plan)
+                except Exception as exc:
+                    self.outcome.fail(Phase.CATALOG_READ, plan.label, describe(exc))
+                    return
+                await self._sync_full(plan, snapshot, counted)
         except Exception as exc:
             self.outcome.fail(Phase.FETCH, plan.label, describe(exc))
         finally:
             ticker.cancel()
             progress.expected_items.reset(token)
             logger.info(
-                f"Finished {plan.label}: {progress_state.fetched} items read in "
-                f"{time.monotonic() - progress_state.started:.1f}s"
+                f"Finished {plan.label}: {counted.fetched} items read in "
+                f"{time.monotonic() - counted.started:.1f}s"
             )
 
-    async def _sync_full(self, plan: ResourcePlan, snapshot: CatalogSnapshot | None) -> None:
+    async def _sync_full(
+        self, plan: ResourcePlan, snapshot: CatalogSnapshot | None, counted: _Progress
+    ) -> None:
         examples = RAW_EXAMPLES if self.integration.context.config.send_raw_data_examples else 0
         if plan.kind == "issue" and examples:
             await self._send_issue_examples(plan)
@@ -304,44 +351,71 @@ class SyncRun:
             self.outcome.fail(Phase.FETCH, plan.label, describe(error))
         items = [r for r in results if isinstance(r, dict)]
         if items:
-            await self._ingest(plan, items, snapshot)
+            await self._ingest(plan, items, snapshot, counted)
         for generator in (r for r in results if not isinstance(r, dict)):
             try:
                 async for page in generator:
-                    await self._ingest(plan, page, snapshot)
+                    await self._ingest(plan, page, snapshot, counted)
             except Exception as exc:
                 self.outcome.fail(Phase.FETCH, plan.label, describe(exc))
 
-    async def _sync_delta(self, plan: ResourcePlan, snapshot: CatalogSnapshot | None) -> None:
-        """Keep what Jira did not change; re-read what it changed or the catalog lacks."""
-        assert self.client is not None and plan.since is not None
+    async def _sync_delta(self, plan: ResourcePlan, counted: _Progress) -> None:
+        """Keep what Jira did not change; re-read what it changed or the catalog lacks.
+
+        The scope listing does not wait for the catalog's identifiers: issues Jira changed
+        are re-read whatever the catalog holds, and the unchanged ones wait (as identifier
+        and id) until the owned index has arrived."""
+        assert self.client is not None and plan.since is not None and self._owned is not None
         scope = IssueScope(plan.resource, self.client)
         pages = IssuePages(plan.resource, self.client)
-        counted = self._progress
         changed: list[int] = []
+        waiting: list[tuple[str, str, int]] = []
         skipped = 0
+        snapshot: CatalogSnapshot | None = None
+
+        def decide(blueprint: str, identifier: str, issue_id: int) -> None:
+            assert snapshot is not None
+            if snapshot.holds(identifier):
+                self.outcome.blueprint(blueprint).unchanged += 1
+                counted.unchanged += 1
+            else:
+                changed.append(issue_id)
+
         async for items in scope.pages():
+            if snapshot is None and self._owned.done():
+                try:
+                    snapshot = await self._snapshot(plan)
+                except _CatalogUnreadable:
+                    return
+                for pending in waiting:
+                    decide(*pending)
+                waiting = []
             for item in items:
-                if counted:
-                    counted.fetched += 1
+                counted.fetched += 1
                 if not item.selected:
                     continue
                 if item.identifier is None or item.blueprint is None:
                     skipped += 1
                     continue
                 self._keep(plan, item.blueprint, item.identifier)
-                fresh = item.updated is not None and item.updated < plan.since
-                if fresh and snapshot is not None and snapshot.holds(item.identifier):
-                    self.outcome.blueprint(item.blueprint).unchanged += 1
-                    if counted:
-                        counted.unchanged += 1
-                else:
+                if item.updated is None or item.updated >= plan.since:
                     changed.append(item.id)
+                elif snapshot is None:
+                    waiting.append((item.blueprint, item.identifier, item.id))
+                else:
+                    decide(item.blueprint, item.identifier, item.id)
             if len(changed) >= DELTA_FETCH_CHUNK:
-                await self._ingest_by_id(plan, pages, changed, snapshot)
+                await self._ingest_by_id(plan, pages, changed, snapshot, counted)
                 changed = []
+        if snapshot is None:
+            try:
+                snapshot = await self._snapshot(plan)
+            except _CatalogUnreadable:
+                return
+            for pending in waiting:
+                decide(*pending)
         if changed:
-            await self._ingest_by_id(plan, pages, changed, snapshot)
+            await self._ingest_by_id(plan, pages, changed, snapshot, counted)
         if skipped:
             self.outcome.fail(
                 Phase.MAP, plan.label, f"{skipped} issues mapped to no identifier or blueprint"
@@ -353,22 +427,24 @@ class SyncRun:
         pages: IssuePages,
         ids: list[int],
         snapshot: CatalogSnapshot | None,
+        counted: _Progress,
     ) -> None:
         async for page in pages.by_id(ids):
-            await self._ingest(plan, page, snapshot, keep=False)
+            await self._ingest(plan, page, snapshot, counted, keep=False)
 
     async def _ingest(
         self,
         plan: ResourcePlan,
         page: list[dict[str, Any]],
         snapshot: CatalogSnapshot | None,
+        counted: _Progress,
         *,
         keep: bool = True,
     ) -> None:
         """Map one page and hand what changed to the writer."""
         assert self.writer is not None
-        if keep and self._progress:
-            self._progress.fetched += len(page)
+        if keep:
+            counted.fetched += len(page)
         processor = self.integration.entity_processor
         calculated = await processor.parse_items(plan.resource, page)
         passed: list[Entity] = calculated.entity_selector_diff.passed
@@ -388,8 +464,13 @@ class SyncRun:
                     f"{skipped} items mapped to no identifier or blueprint (their entities "
                     "would look deleted)",
                 )
+        if self._targets is not None:
+            for blueprint in {str(e.blueprint) for e in passed}:
+                await self._targets.of(blueprint)
         for entity in passed:
             blueprint = str(entity.blueprint)
+            if self._targets is not None:
+                add_targets(self._written_targets, entity.relations, self._targets.known(blueprint))
             if entity.is_using_search_identifier or entity.is_using_search_relation:
                 self._unreconcilable.add(blueprint)
                 await self.writer.submit(entity, new=True)
@@ -403,13 +484,12 @@ class SyncRun:
             )
             if state == EntityState.UNCHANGED:
                 self.outcome.blueprint(blueprint).unchanged += 1
-                if self._progress:
-                    self._progress.unchanged += 1
+                counted.unchanged += 1
             else:
                 await self.writer.submit(entity, new=state == EntityState.NEW)
 
     def _keep(self, plan: ResourcePlan, blueprint: str, identifier: str) -> None:
-        self._kept[blueprint].add(stable_hash(identifier))
+        self._kept[blueprint].add(key_hash(identifier))
         self._returned[plan.index] += 1
 
     async def _send_issue_examples(self, plan: ResourcePlan) -> None:
@@ -429,51 +509,43 @@ class SyncRun:
         except Exception as exc:  # examples are a convenience: never a failure
             logger.warning(f"Could not send raw data examples of {plan.label}: {describe(exc)}")
 
-    def _expect(self, total: int) -> None:
-        if self._progress is not None:
-            self._progress.expected = total
-
-    async def _tick(self) -> None:
+    async def _tick(self, counted: _Progress) -> None:
         while True:
             await asyncio.sleep(PROGRESS_SECONDS)
-            if self._progress is not None and self.writer is not None:
-                logger.info(self._progress.line(self.writer.written))
+            if self.writer is not None:
+                logger.info(counted.line(self.writer.written))
 
     # ---- reconciliation -----------------------------------------------------------------
 
     async def _reconcile(self, plans: list[ResourcePlan], config: Any) -> None:
         assert self.catalog is not None and self.client is not None
+        assert self._owned is not None and self._targets is not None
         outcome = self.outcome
-        targets: dict[str, dict[str, str]] = {}
-        owned: Counter[str] = Counter()
-        candidates: dict[str, list[str]] = defaultdict(list)
-        protected: set[int] = set()
-        titled: set[int] = set()  # candidates a resource once wrote (placeholders have none)
-        spare_targets = bool(config.create_missing_related_entities)
-        try:
-            async for page in owned_entities(self.catalog):
-                for entity in page:
-                    blueprint = str(entity.get("blueprint"))
-                    identifier = str(entity.get("identifier"))
-                    owned[blueprint] += 1
-                    if stable_hash(identifier) not in self._kept.get(blueprint, ()):
-                        candidates[blueprint].append(identifier)
-                        if entity.get("title") is not None:
-                            titled.add(stable_hash(f"{blueprint}\0{identifier}"))
-                    elif spare_targets:
-                        if blueprint not in targets:
-                            targets[blueprint] = await self.catalog.relation_targets(blueprint)
-                        for name, value in (entity.get("relations") or {}).items():
-                            target = targets[blueprint].get(name)
-                            for item in value if isinstance(value, list) else [value]:
-                                if target and isinstance(item, str):
-                                    protected.add(stable_hash(f"{target}\0{item}"))
-        except Exception as exc:
-            outcome.fail(
-                Phase.RECONCILE, "all kinds", f"listing the catalog failed: {describe(exc)}"
-            )
+        owned = await self._owned
+        if owned is None:  # recorded as a failure of the run already
             outcome.deletion_skipped = "the catalog could not be listed"
             return
+        spare_targets = bool(config.create_missing_related_entities)
+        # The targets of what this run keeps: those it wrote, and those of kept entities it
+        # did not rewrite (unchanged, or not re-read by a delta run), as the catalog holds them.
+        protected = set(self._written_targets)
+        candidates: dict[str, list[str]] = {}
+        titled: set[int] = set()  # candidates a resource once wrote (placeholders have none)
+        for blueprint, identifiers in owned.identifiers.items():
+            kept = self._kept.get(blueprint, set())
+            flags = owned.titled[blueprint]
+            left = []
+            for position, identifier in enumerate(identifiers):
+                if key_hash(identifier) in kept:
+                    protected.update(owned.targets_of(blueprint, position))
+                    continue
+                left.append(identifier)
+                if flags[position]:
+                    titled.add(target_key(blueprint, identifier))
+            if left:
+                candidates[blueprint] = left
+        if not spare_targets:
+            protected.clear()
         producers: dict[str, list[_Producer]] = defaultdict(list)
         for plan in plans:
             literal = literal_blueprint(plan.resource)
@@ -488,7 +560,7 @@ class SyncRun:
         # (a closed sprint still saying "active").
         demote: list[Entity] = []
         for blueprint, identifiers in candidates.items():
-            keys = {i: stable_hash(f"{blueprint}\0{i}") for i in identifiers}
+            keys = {i: target_key(blueprint, i) for i in identifiers}
             remaining = [i for i in identifiers if keys[i] not in protected]
             demote += [
                 Entity(identifier=i, blueprint=blueprint, title=None, icon=None)
@@ -501,7 +573,7 @@ class SyncRun:
             try:
                 decision = await guard.review(
                     guard.BlueprintReview(
-                        blueprint, owned[blueprint], remaining, producers[blueprint]
+                        blueprint, owned.count(blueprint), remaining, producers[blueprint]
                     ),
                     limit,
                     random.Random(),
@@ -518,8 +590,8 @@ class SyncRun:
                 outcome.fail(Phase.RECONCILE, blueprint, decision.refusal)
             elif decision.delete:
                 logger.info(
-                    f"Deleting {len(decision.delete)} of {owned[blueprint]} {blueprint} entities "
-                    f"({decision.note})"
+                    f"Deleting {len(decision.delete)} of {owned.count(blueprint)} {blueprint} "
+                    f"entities ({decision.note})"
                 )
         if outcome.failed:
             outcome.deletion_skipped = "the deletion guard refused (see the failures)"
@@ -530,7 +602,7 @@ class SyncRun:
         approved = {d.blueprint: d.delete for d in decisions if d.delete}
         if not approved:
             return
-        order = await self._deletion_order(list(approved), targets)
+        order = await self._deletion_order(list(approved))
         await delete_entities(
             self.catalog,
             outcome,
@@ -555,17 +627,15 @@ class SyncRun:
             await writer.submit(entity, new=False)
         await writer.finish()
 
-    async def _deletion_order(
-        self, blueprints: list[str], targets: dict[str, dict[str, str]]
-    ) -> list[str]:
+    async def _deletion_order(self, blueprints: list[str]) -> list[str]:
         """Entities that point at others go first (an issue before its sprint)."""
-        assert self.catalog is not None
+        assert self._targets is not None
+        targets: dict[str, dict[str, str]] = {}
         for blueprint in blueprints:
-            if blueprint not in targets:
-                try:
-                    targets[blueprint] = await self.catalog.relation_targets(blueprint)
-                except Exception:
-                    targets[blueprint] = {}
+            try:
+                targets[blueprint] = await self._targets.of(blueprint)
+            except Exception:
+                targets[blueprint] = {}
         order: list[str] = []
         remaining = set(blueprints)
         while remaining:
@@ -617,6 +687,8 @@ class SyncRun:
 
     async def _cancel_background(self) -> None:
         tasks: list[asyncio.Task[Any]] = list(self._snapshots.values())
+        if self._owned is not None:
+            tasks.append(self._owned)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -15,6 +15,7 @@ unless the whole run succeeded, so a failed run leaves the previous state in pla
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -67,24 +68,26 @@ class SyncState:
         self._api = api
 
     async def read(self, kind: str, index: int) -> ResourceState:
-        return ResourceState(
-            last_start=await self._api.get_integration_cursor(kind, index),
-            runs_since_full=_as_number(
-                await self._api.get_integration_cursor(kind + RUNS_SUFFIX, index)
-            ),
-            config_fingerprint=_as_number(
-                await self._api.get_integration_cursor(kind + CONFIG_SUFFIX, index)
-            ),
+        start, runs, config = await asyncio.gather(
+            self._api.get_integration_cursor(kind, index),
+            self._api.get_integration_cursor(kind + RUNS_SUFFIX, index),
+            self._api.get_integration_cursor(kind + CONFIG_SUFFIX, index),
         )
+        return ResourceState(start, _as_number(runs), _as_number(config))
 
     async def write(self, kind: str, index: int, state: ResourceState) -> None:
         if state.last_start is None or state.runs_since_full is None:
             raise ValueError("a recorded state needs a start time and a run count")
-        await self._api.upsert_integration_cursor(kind, index, _utc(state.last_start))
-        await self._api.upsert_integration_cursor(
-            kind + RUNS_SUFFIX, index, EPOCH + timedelta(seconds=state.runs_since_full)
-        )
+        writes = [
+            self._api.upsert_integration_cursor(kind, index, _utc(state.last_start)),
+            self._api.upsert_integration_cursor(
+                kind + RUNS_SUFFIX, index, EPOCH + timedelta(seconds=state.runs_since_full)
+            ),
+        ]
         if state.config_fingerprint is not None:
-            await self._api.upsert_integration_cursor(
-                kind + CONFIG_SUFFIX, index, EPOCH + timedelta(seconds=state.config_fingerprint)
+            writes.append(
+                self._api.upsert_integration_cursor(
+                    kind + CONFIG_SUFFIX, index, EPOCH + timedelta(seconds=state.config_fingerprint)
+                )
             )
+        await asyncio.gather(*writes)

@@ -3,6 +3,7 @@ datasource, and single/bulk delete."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -185,18 +186,24 @@ async def datasource_entities(request: Request, catalog: Catalog) -> Response:
     catalog.stats.datasource_pages += 1
     rows = catalog.store.datasource_page(prefix, suffix, before_us, after_rowid, limit + 1)
     page = rows[:limit]
-    entities = [
-        {
-            "identifier": record.identifier,
-            "blueprint": record.blueprint,
-            "title": record.title,
-            "relations": record.relations,
-            "updatedAt": to_iso(record.updated_at),
-        }
+    next_cursor = str(page[-1][0]) if len(rows) > limit else None
+    dumps = json.dumps
+    parts = [
+        '{"identifier":'
+        + dumps(record.identifier)
+        + ',"blueprint":'
+        + dumps(record.blueprint)
+        + ',"title":'
+        + dumps(record.title)
+        + ',"relations":'
+        + record.relations_json
+        + ',"updatedAt":"'
+        + to_iso(record.updated_at)
+        + '"}'
         for _, record in page
     ]
-    next_cursor = str(page[-1][0]) if len(rows) > limit else None
-    return ok({"entities": entities, "next": next_cursor})
+    text = '{"ok":true,"entities":[' + ",".join(parts) + '],"next":' + dumps(next_cursor) + "}"
+    return Response(text, media_type="application/json")
 
 
 async def delete_one(request: Request, catalog: Catalog) -> Response:

@@ -64,6 +64,18 @@ ENTITY_COLUMNS_E = ", ".join(f"e.{c.strip()}" for c in ENTITY_COLUMNS.split(",")
 EntityKey = tuple[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class ListedEntity:
+    """What reconciliation's listing returns of an entity (relations as stored JSON text:
+    a large listing is spliced, not decoded and encoded again)."""
+
+    identifier: str
+    blueprint: str
+    title: str | None
+    relations_json: str
+    updated_at: int
+
+
 @dataclass
 class EntityRecord:
     blueprint: str
@@ -355,7 +367,7 @@ class CatalogStore:
         before_us: int | None,
         after_rowid: int,
         limit: int,
-    ) -> list[tuple[int, EntityRecord]]:
+    ) -> list[tuple[int, ListedEntity]]:
         """Entities written by one integration (prefix/suffix of the datasource), by rowid."""
         clauses = [
             "id > ?",
@@ -370,11 +382,11 @@ class CatalogStore:
             clauses.append("updated_at < ?")
             params.append(before_us)
         rows = self.conn.execute(
-            f"SELECT id, {ENTITY_COLUMNS} FROM entities WHERE {' AND '.join(clauses)} "
-            "ORDER BY id LIMIT ?",
+            "SELECT id, identifier, blueprint, title, relations, updated_at FROM entities "
+            f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
             (*params, limit),
         ).fetchall()
-        return [(row[0], EntityRecord.from_row(row[1:])) for row in rows]
+        return [(row[0], ListedEntity(*row[1:])) for row in rows]
 
     # --- small JSON documents (integrations, pages, actions, runs, migrations, cursors) --
 

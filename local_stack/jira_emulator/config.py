@@ -58,6 +58,9 @@ class EmulatorConfig:
     sprint_field: str = "auto"  # "legacy" Java toString (<10), "json" objects (10+)
     faults: FaultConfig = field(default_factory=FaultConfig)
     clock: Callable[[], float] = time.time
+    # Moves Jira's "now" (serverTime, relative JQL dates, new writes): "the same Jira a day
+    # later" without waiting a day.
+    clock_offset_seconds: float = 0.0
     search_log_limit: int = 10_000
 
     # ---- derived from the version -------------------------------------------------------
@@ -100,7 +103,7 @@ class EmulatorConfig:
         return self.sprint_field == "legacy"
 
     def now_ms(self) -> int:
-        return int(self.clock() * 1000)
+        return int((self.clock() + self.clock_offset_seconds) * 1000)
 
 
 # Settings the control API may read and change at runtime, with their JSON types (the
@@ -123,6 +126,7 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...] | tuple[type, None]] = {
     "browse_users": (str,),
     "hidden_projects": (list,),
     "sprint_field": (str,),
+    "clock_offset_seconds": (float, int),
 }
 
 

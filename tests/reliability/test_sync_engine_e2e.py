@@ -174,8 +174,10 @@ def test_a_reconciliation_read_failure_is_named_as_such(stack: LocalStack) -> No
         clear_catalog_faults(stack)
     assert result.returncode == 1, tail(result)
     text = output(result)
-    assert "all kinds (reconciliation): listing the catalog failed" in text
-    assert "nothing was deleted from the catalog (the catalog could not be listed)" in text
+    assert (
+        "all kinds (reading the catalog): listing the integration's entities in the catalog failed"
+    ) in text
+    assert "nothing was deleted from the catalog" in text
 
 
 # ---- what Jira gets wrong ------------------------------------------------------------------

@@ -4,7 +4,7 @@ upserted or removed follows Jira's answer to a refetch."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -13,7 +13,7 @@ from port_ocean.core.handlers.webhook.webhook_event import WebhookEvent, Webhook
 
 from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraSyncError
-from jira_server.resources import JiraServerPortAppConfig
+from jira_server.resources import JiraServerPortAppConfig, UserResourceConfig
 from jira_server.settings import load_settings
 from jira_server.webhooks import processors
 from jira_server.webhooks.middleware import Verified, marker
@@ -188,7 +188,7 @@ async def test_user_inactive_removed_active_upserted_unknown_removed(
     app: EmulatorApp, client: JiraServerClient
 ) -> None:
     user = app.state.store.users[3]
-    resource = resources()["user"]
+    resource = cast(UserResourceConfig, resources()["user"])
     resource.selector.include_inactive = False  # the default (true) keeps people who left
     result = await run(
         UserWebhookProcessor, user_event("user_updated", user.key, user.name), resource

@@ -1,0 +1,475 @@
+"""``make bench``: the integration against the local stack with a catalog that is far away,
+measured, with a baseline and a floor from the same run.
+
+Jira: ``--issues`` (default 50,000) in 20 projects, 2,000 users, ``--jira-latency-ms`` (5)
+per request; the default issue mapping and JQL. The local catalog adds ``--latency-ms`` (50)
+to every Port API request, as a hosted catalog reached over the internet.
+
+Scenarios, each a real ``ocean sail`` ONCE run:
+
+1. full sync into an empty catalog at 0 ms and at 50 ms catalog latency;
+2. the same Jira a day later (its clock moved on a day: issues leave the one-week window;
+   1% of the matching issues updated, 0.1% deleted, 0.1% created, 0.1% moved out of the
+   JQL), a delta run at 50 ms, then the catalog checked equal to Jira issue by issue;
+3. the baseline at 50 ms: the integration made to behave like Port's published
+   jira-server integration (``naive_client/``: one offset scan over the JQL in Jira's
+   default pages of 50 with its default fields, the framework's stock JQ processor, its
+   comparison with the catalog in searches of 50 and its page-by-page upserts);
+4. the floor at 50 ms: the minimum work, not a replay of the integration's plan: the
+   needed fields downloaded at the server's page cap with maxConcurrentRequests in flight,
+   and the entities pushed in full bulk batches with as many requests in flight, each page
+   pushed as it arrives, nothing mapped or compared;
+5. ids in two clusters (a jump of 10,000,000 half way): a full sync at 50 ms;
+6. memory: full and delta runs at ``--memory-small`` and ``--memory-large`` issues.
+
+Times are the sync's own, from its first to its last log line ("Resync started" or the
+framework's "Resync was triggered", to "Resync finished"/"Resync failed"); the process's
+wall time (``ocean sail`` start-up included) is reported beside them. Catalog requests count
+the entity API calls the catalog saw (searches, listings, bulk upserts, deletes). Prints one
+JSON line (and writes it to ``--output``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from jira_server.mapping.fields import mapping_expressions, requested_fields
+from jira_server.settings import load_settings
+from local_stack.catalog.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ocean_executable
+from local_stack.stack import (
+    LOCAL_JIRA_TOKEN,
+    REPO_ROOT,
+    LocalStack,
+    jira_args,
+    local_stack,
+)
+
+NAIVE_CLIENT = Path(__file__).resolve().parent / "naive_client"
+DEFAULT_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
+ISSUE_BLUEPRINT = "jiraServerIssue"
+ENTITY_ROUTES = (
+    "POST /v1/blueprints/{blueprint}/entities/bulk",
+    "POST /v1/blueprints/{blueprint}/entities/search",
+    "POST /v1/entities/search",
+    "POST /v1/blueprints/entities/datasource-entities",
+    "POST /v1/blueprints/{blueprint}/bulk/entities/delete",
+    "DELETE /v1/blueprints/{blueprint}/entities/{identifier}",
+    "POST /v1/blueprints/{blueprint}/entities",
+)
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})")
+DAY_SECONDS = 86_400
+BULK = 20
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message} ...", file=sys.stderr, flush=True)
+
+
+class PeakRss:
+    """Samples the RSS of a process (children included: the framework's pool) until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self._process = psutil.Process(pid)
+        self._interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                own = self._process.memory_info().rss
+                children = sum(c.memory_info().rss for c in self._process.children(True))
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, own + children)
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def sync_seconds(log: str) -> float | None:
+    """From the run's first line to its last, by the log's own timestamps."""
+    start = end = None
+    for line in log.splitlines():
+        if "Resync started" in line or "Resync was triggered" in line:
+            start = start or line
+        if "Resync finished" in line or "Resync failed" in line:
+            end = line
+    if start is None or end is None:
+        return None
+    times = [LOG_TIME.match(x) for x in (start, end)]
+    if not all(times):
+        return None
+    parsed = [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f") for m in times if m]
+    return round((parsed[1] - parsed[0]).total_seconds(), 2)
+
+
+def entity_requests(stack: LocalStack) -> int:
+    requests = stack.catalog_client.stats()["requests"]
+    return sum(requests.get(route, 0) for route in ENTITY_ROUTES)
+
+
+def set_catalog_latency(stack: LocalStack, ms: float) -> None:
+    httpx.post(
+        f"{stack.catalog.url}/_catalog/latency", json={"ms": ms}, timeout=10
+    ).raise_for_status()
+
+
+def run_integration(
+    stack: LocalStack, name: str, *, naive: bool = False, timeout: float = 3600
+) -> dict[str, Any]:
+    stack.jira_control.reset_stats()
+    before = entity_requests(stack)
+    extra = {"OCEAN__LOG_LEVEL": "INFO"}
+    if naive:
+        # sitecustomize.py there makes the integration behave like Port's own, at start-up.
+        extra["PYTHONPATH"] = f"{NAIVE_CLIENT}:{REPO_ROOT}"
+    env = stack.integration_env(extra=extra)
+    log_path = stack.work_dir / f"{name}.log"
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [ocean_executable(), "sail", "-p", env["APPLICATION__PORT"], "."],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        rss = PeakRss(process.pid)
+        try:
+            code = process.wait(timeout=timeout)
+        finally:
+            rss.stop()
+    wall = time.monotonic() - started
+    text = log_path.read_text(errors="replace")
+    jira = stack.jira_control.stats()
+    return {
+        "exit_code": code,
+        "sync_seconds": sync_seconds(text),
+        "process_wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(rss.peak / 2**20, 1),
+        "jira_requests": jira["requests"],
+        "jira_bytes": jira["bytesSent"],
+        "jira_max_in_flight": jira["maxInFlight"],
+        "catalog_requests": entity_requests(stack) - before,
+        "issues_in_catalog": len(synced_issues(stack)),
+    }
+
+
+def synced_issues(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    """Issue entities the mapping wrote (placeholders for relation targets have no title)."""
+    return {
+        e["identifier"]: e
+        for e in stack.catalog_client.entities(ISSUE_BLUEPRINT)
+        if e.get("title") is not None
+    }
+
+
+def day_later(stack: LocalStack, matching: int) -> dict[str, Any]:
+    """The same Jira a day later: its clock moves on a day (issues whose last change falls out
+    of the one-week window leave the JQL), and a day's work is done: 1% of the matching
+    issues updated, 0.1% deleted, 0.1% created."""
+    control = stack.jira_control
+    before = set(control.truth(DEFAULT_JQL)["keys"])
+    control.patch_settings(clock_offset_seconds=DAY_SECONDS)
+    moved_out = before - set(control.truth(DEFAULT_JQL)["keys"])
+    share = max(1, matching // 1000)
+    updated = control.mutate(
+        {"op": "update", "jql": DEFAULT_JQL, "count": share * 10, "summary": "edited a day later"}
+    )["results"][0]["updated"]
+    deleted = control.mutate(
+        {"op": "delete", "jql": f"({DEFAULT_JQL}) AND issuetype != Sub-task", "count": share}
+    )["results"][0]["deleted"]
+    projects = sorted(control.truth("")["projects"])
+    created = control.mutate({"op": "create", "project": projects[0], "count": share})["results"][
+        0
+    ]["created"]
+    return {
+        "updated": len(updated),
+        "deleted": len(deleted),
+        "created": len(created),
+        "moved_out": len(moved_out),
+        "updated_keys": updated,
+    }
+
+
+def catalog_matches_jira(stack: LocalStack, updated_keys: list[str]) -> dict[str, Any]:
+    truth = set(stack.jira_control.truth(DEFAULT_JQL)["keys"])
+    issues = synced_issues(stack)
+    missing = sorted(truth - set(issues))
+    extra = sorted(set(issues) - truth)
+    stale = [
+        k
+        for k in updated_keys
+        if k in truth and issues.get(k, {}).get("title") != "edited a day later"
+    ]
+    return {
+        "equal": not missing and not extra and not stale,
+        "missing": missing[:10],
+        "not_in_jira": extra[:10],
+        "stale_titles": stale[:10],
+        "issues": len(issues),
+    }
+
+
+async def floor(
+    stack: LocalStack, fields: list[str], concurrency: int, catalog_concurrency: int
+) -> dict[str, Any]:
+    """Download the needed fields at the page cap with ``concurrency`` requests in flight,
+    and push each page as it arrives in bulk batches with ``catalog_concurrency`` in flight:
+    nothing is mapped or compared. Offsets for the download (the window is opened for it)."""
+    stack.jira_control.patch_settings(recent_dc=False)
+    headers = {"Authorization": f"Bearer {LOCAL_JIRA_TOKEN}"}
+    token = httpx.post(
+        f"{stack.catalog.url}/v1/auth/access_token",
+        json={"clientId": DEFAULT_CLIENT_ID, "clientSecret": DEFAULT_CLIENT_SECRET},
+        timeout=10,
+    ).json()["accessToken"]
+    jira_gate, port_gate = asyncio.Semaphore(concurrency), asyncio.Semaphore(catalog_concurrency)
+    pushes: list[asyncio.Task[None]] = []
+    async with (
+        httpx.AsyncClient(base_url=stack.jira.url, headers=headers, timeout=300) as jira,
+        httpx.AsyncClient(
+            base_url=stack.catalog.url, headers={"Authorization": f"Bearer {token}"}, timeout=300
+        ) as port,
+    ):
+        first = (
+            await jira.post("/rest/api/2/search", json={"jql": DEFAULT_JQL, "maxResults": 0})
+        ).json()
+        total = int(first["total"])
+        cap = int(
+            (
+                await jira.post(
+                    "/rest/api/2/search",
+                    json={"jql": DEFAULT_JQL, "maxResults": 100_000, "fields": ["id"]},
+                )
+            ).json()["maxResults"]
+        )
+
+        async def push(batch: list[dict[str, Any]]) -> None:
+            async with port_gate:
+                response = await port.post(
+                    f"/v1/blueprints/{ISSUE_BLUEPRINT}/entities/bulk",
+                    params={
+                        "upsert": "true",
+                        "merge": "true",
+                        "create_missing_related_entities": "true",
+                    },
+                    json={"entities": batch},
+                )
+                response.raise_for_status()
+
+        async def page(start: int) -> None:
+            async with jira_gate:
+                response = await jira.post(
+                    "/rest/api/2/search",
+                    json={
+                        "jql": f"{DEFAULT_JQL} ORDER BY id",
+                        "startAt": start,
+                        "maxResults": cap,
+                        "fields": fields,
+                    },
+                )
+                response.raise_for_status()
+            bodies = [
+                {
+                    "identifier": i["key"],
+                    "title": (i.get("fields") or {}).get("summary"),
+                    "properties": {},
+                    "relations": {},
+                }
+                for i in response.json()["issues"]
+            ]
+            for n in range(0, len(bodies), BULK):
+                pushes.append(asyncio.create_task(push(bodies[n : n + BULK])))
+
+        started = time.monotonic()
+        await asyncio.gather(*(page(start) for start in range(0, total, cap)))
+        await asyncio.gather(*pushes)
+        seconds = time.monotonic() - started
+    stack.jira_control.patch_settings(recent_dc=None)
+    return {
+        "seconds": round(seconds, 2),
+        "issues": total,
+        "page_cap": cap,
+        "bulk_requests": len(pushes),
+    }
+
+
+def issue_fields() -> list[str]:
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / ".port/resources/port-app-config.yml").read_text())
+    issue = next(r for r in config["resources"] if r["kind"] == "issue")
+    return requested_fields(
+        issue["selector"].get("fields"),
+        list(mapping_expressions(issue["port"]["entity"]["mappings"])),
+    )
+
+
+def jira_scenario(args: argparse.Namespace, issues: int, *extra: str) -> list[str]:
+    return jira_args(
+        projects=args.projects,
+        users=args.users,
+        issues=issues,
+        seed=args.seed,
+        extra=("--latency-ms", str(args.jira_latency_ms), *extra),
+    )
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=50_000)
+    parser.add_argument("--projects", type=int, default=20)
+    parser.add_argument("--users", type=int, default=2_000)
+    parser.add_argument("--jira-latency-ms", type=int, default=5)
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="catalog latency")
+    parser.add_argument("--memory-small", type=int, default=20_000)
+    parser.add_argument("--memory-large", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="jira-bench-"))
+    settings = load_settings({"jira_server_host": "http://jira.invalid", "token": "x"})
+    result: dict[str, Any] = {
+        "scenario": {
+            "issues": args.issues,
+            "projects": args.projects,
+            "users": args.users,
+            "jira_latency_ms": args.jira_latency_ms,
+            "catalog_latency_ms": args.latency_ms,
+            "max_concurrent_requests": settings.max_concurrent_requests,
+            "catalog_max_concurrent_requests": settings.catalog_max_concurrent_requests,
+        }
+    }
+    try:
+        with local_stack(work / "even", jira=jira_scenario(args, args.issues)) as stack:
+            matching = len(stack.jira_control.truth(DEFAULT_JQL)["keys"])
+            result["scenario"]["matching_issues"] = matching
+            say(f"full sync, catalog at 0 ms ({matching} of {args.issues} issues match)")
+            full_0 = run_integration(stack, "full-0ms")
+            stack.catalog_client.reset()
+            set_catalog_latency(stack, args.latency_ms)
+            say(f"full sync, catalog at {args.latency_ms:g} ms")
+            full = run_integration(stack, "full")
+            say("a day later: delta run")
+            change = day_later(stack, matching)
+            delta = run_integration(stack, "day-later")
+            check = catalog_matches_jira(stack, change.pop("updated_keys"))
+            say("floor")
+            floor_result = asyncio.run(
+                floor(
+                    stack,
+                    issue_fields(),
+                    settings.max_concurrent_requests,
+                    settings.catalog_max_concurrent_requests,
+                )
+            )
+        naive: dict[str, Any] | None = None
+        if not args.skip_naive:
+            with local_stack(work / "naive", jira=jira_scenario(args, args.issues)) as stack:
+                stack.jira_control.patch_settings(recent_dc=False)  # offsets past 10,000
+                set_catalog_latency(stack, args.latency_ms)
+                say("baseline (Port's published integration's behaviour)")
+                naive = run_integration(stack, "naive", naive=True)
+        with local_stack(
+            work / "clustered", jira=jira_scenario(args, args.issues, "--id-gap", "10000000")
+        ) as stack:
+            set_catalog_latency(stack, args.latency_ms)
+            say("full sync, ids in two clusters")
+            clustered = run_integration(stack, "clustered")
+        memory: dict[str, Any] = {}
+        if not args.skip_memory:
+            for size in (args.memory_small, args.memory_large):
+                with local_stack(work / f"memory-{size}", jira=jira_scenario(args, size)) as stack:
+                    say(f"memory: full and delta at {size} issues")
+                    memory[str(size)] = {
+                        "full": run_integration(stack, f"memory-{size}-full"),
+                        "delta": run_integration(stack, f"memory-{size}-delta"),
+                    }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    result.update(
+        {
+            "full_0ms": full_0,
+            "full": full,
+            "day_later_changes": change,
+            "day_later": delta,
+            "day_later_catalog_equals_jira": check,
+            "floor": floor_result,
+            "naive": naive,
+            "clustered": clustered,
+            "memory": memory,
+        }
+    )
+    ratios: dict[str, Any] = {
+        "full_latency_vs_0ms": ratio(full["sync_seconds"], full_0["sync_seconds"]),
+        "naive_vs_full": ratio(naive["sync_seconds"], full["sync_seconds"]) if naive else None,
+        "day_later_vs_full_time": ratio(delta["sync_seconds"], full["sync_seconds"]),
+        "day_later_vs_full_catalog_requests": ratio(
+            delta["catalog_requests"], full["catalog_requests"]
+        ),
+        "clustered_vs_even": ratio(clustered["sync_seconds"], full["sync_seconds"]),
+        "full_vs_floor": ratio(full["sync_seconds"], floor_result["seconds"]),
+    }
+    if memory:
+        small, large = (memory[str(s)] for s in (args.memory_small, args.memory_large))
+        ratios["memory_growth_full"] = round(
+            large["full"]["peak_rss_mb"] / small["full"]["peak_rss_mb"] - 1, 3
+        )
+        ratios["memory_growth_delta"] = round(
+            large["delta"]["peak_rss_mb"] / small["delta"]["peak_rss_mb"] - 1, 3
+        )
+    result["ratios"] = ratios
+    targets = {
+        "full_latency_vs_0ms <= 1.5": (ratios["full_latency_vs_0ms"] or 99) <= 1.5,
+        "naive_vs_full >= 10": ratios["naive_vs_full"] is None or ratios["naive_vs_full"] >= 10,
+        "day_later_vs_full_time <= 0.10": (ratios["day_later_vs_full_time"] or 99) <= 0.10,
+        "day_later_vs_full_catalog_requests <= 0.05": (
+            ratios["day_later_vs_full_catalog_requests"] or 99
+        )
+        <= 0.05,
+        "day_later catalog equals Jira": bool(check["equal"]),
+        "clustered_vs_even <= 1.2": (ratios["clustered_vs_even"] or 99) <= 1.2,
+    }
+    if memory:
+        targets["memory_growth_full <= 0.10"] = ratios["memory_growth_full"] <= 0.10
+        targets["memory_growth_delta <= 0.10"] = ratios["memory_growth_delta"] <= 0.10
+    result["targets_met"] = targets
+    line = json.dumps(result)
+    print(line)
+    if args.output:
+        args.output.write_text(line + "\n")
+    runs = [full_0, full, delta, clustered, *((naive and [naive]) or [])]
+    return 0 if all(r["exit_code"] == 0 for r in runs) and check["equal"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
