@@ -118,6 +118,18 @@ def _string(text: str, at: int) -> tuple[Token, int]:
 # ---- syntax tree -----------------------------------------------------------------------
 
 
+def _number(text: str) -> int | float:
+    """An integer only when written as one: jq keeps a literal's text (``1.0 | tostring`` is
+    "1.0"), so an evaluator must know it was not written ``1``."""
+    return int(text) if text.isdigit() else float(text)
+
+
+def _parts(token: Token) -> tuple[Any, ...]:
+    """A string token's literal text and interpolated expressions, in order (empty text
+    parts dropped)."""
+    return tuple(p for p in token.parts if not (isinstance(p, str) and not p))
+
+
 @dataclass(frozen=True)
 class Node:
     op: str
@@ -188,40 +200,40 @@ class Parser:
     def or_(self) -> Node:
         node = self.and_()
         while self.accept("or"):
-            node = Node("bool", (node, self.and_()))
+            node = Node("or", (node, self.and_()))
         return node
 
     def and_(self) -> Node:
         node = self.compare()
         while self.accept("and"):
-            node = Node("bool", (node, self.compare()))
+            node = Node("and", (node, self.compare()))
         return node
 
     def compare(self) -> Node:
         node = self.additive()
         if self.peek().text in ("==", "!=", "<", "<=", ">", ">=") and self.peek().kind == "op":
-            self.take()
-            return Node("value", (node, self.additive()))
+            op = self.take().text
+            return Node("binop", (op, node, self.additive()))
         return node
 
     def additive(self) -> Node:
         node = self.multiplicative()
         while self.peek().kind == "op" and self.peek().text in ("+", "-"):
-            self.take()
-            node = Node("value", (node, self.multiplicative()))
+            op = self.take().text
+            node = Node("binop", (op, node, self.multiplicative()))
         return node
 
     def multiplicative(self) -> Node:
         node = self.unary()
         while self.peek().kind == "op" and self.peek().text in ("*", "/", "%"):
-            self.take()
-            node = Node("value", (node, self.unary()))
+            op = self.take().text
+            node = Node("binop", (op, node, self.unary()))
         return node
 
     def unary(self) -> Node:
         if self.peek().kind == "op" and self.peek().text == "-":
             self.take()
-            return Node("value", (self.postfix(),))
+            return Node("neg", (self.postfix(),))
         return self.postfix()
 
     def postfix(self) -> Node:
@@ -259,8 +271,8 @@ class Parser:
             self.take("]")
             return Node("slice", (inner, end))
         self.take("]")
-        if inner.op == "string" and not inner.args[1]:
-            return Node("field", (inner.args[0],))
+        if inner.op == "string" and all(isinstance(p, str) for p in inner.args[0]):
+            return Node("field", ("".join(inner.args[0]),))
         return Node("index", (inner,))
 
     def term(self) -> Node:
@@ -285,7 +297,7 @@ class Parser:
             if token.text == "[":
                 self.take()
                 if self.accept("]"):
-                    return Node("literal")
+                    return Node("literal", ([],))
                 node = self.pipe()
                 self.take("]")
                 return Node("collect", (node,))
@@ -293,18 +305,14 @@ class Parser:
                 return self.object()
         if token.kind == "number":
             self.take()
-            return Node("literal")
+            return Node("literal", (_number(token.text),))
         if token.kind == "string":
             self.take()
-            return Node(
-                "string", (token.text, tuple(p for p in token.parts if isinstance(p, Node)))
-            )
+            return Node("string", (_parts(token),))
         if token.kind == "format":
             self.take()
-            if self.peek().kind == "string":
-                string = self.take()
-                return Node("value", tuple(p for p in string.parts if isinstance(p, Node)))
-            return Node("call", ("tostring", ()))
+            string = self.take() if self.peek().kind == "string" else None
+            return Node("format", (token.text, _parts(string) if string else None))
         if token.kind == "var":
             self.take()
             return Node("var", (token.text,))
@@ -341,41 +349,35 @@ class Parser:
         return Node("call", (name, tuple(args)))
 
     def object(self) -> Node:
+        """``{a: v, "b": v, (k): v, $x, a, "a b", @fmt "k": v}`` as (key, value) pairs; a
+        shorthand's key is the literal name, its value the field or variable."""
         self.take("{")
-        entries: list[tuple[Node | None, Node]] = []
+        entries: list[tuple[Node, Node]] = []
         while not self.accept("}"):
             token = self.peek()
             if token.kind == "var":
                 self.take()
-                entries.append((None, Node("var", (token.text,))))
-            elif token.kind in ("ident", "string", "format") or token.text == "(":
-                if token.text == "(":
-                    self.take()
-                    key: Node | None = self.pipe()
-                    self.take(")")
-                elif token.kind == "string":
-                    self.take()
-                    key = Node(
-                        "string", (token.text, tuple(p for p in token.parts if isinstance(p, Node)))
-                    )
-                elif token.kind == "format":
-                    key = self.term()
-                else:
-                    self.take()
-                    key = Node("literal")
-                    if not self.accept(":"):
-                        entries.append((None, Node("field", (token.text,))))
-                        self.accept(",")
-                        continue
-                    entries.append((key, self.object_value()))
-                    self.accept(",")
-                    continue
+                entries.append((Node("literal", (token.text[1:],)), Node("var", (token.text,))))
+            elif token.text == "(":
+                self.take()
+                key = self.pipe()
+                self.take(")")
+                self.take(":")
+                entries.append((key, self.object_value()))
+            elif token.kind in ("ident", "string"):
+                self.take()
+                plain = token.kind == "ident" or all(isinstance(p, str) for p in token.parts)
+                key = Node("literal", (token.text,)) if plain else Node("string", (_parts(token),))
                 if self.accept(":"):
                     entries.append((key, self.object_value()))
-                elif token.kind == "string" and key is not None and not key.args[1]:
-                    entries.append((None, Node("field", (token.text,))))
+                elif plain:
+                    entries.append((key, Node("field", (token.text,))))
                 else:
-                    raise Unprovable("an object key without a value")
+                    raise Unprovable("an interpolated object key without a value")
+            elif token.kind == "format":
+                key = self.term()
+                self.take(":")
+                entries.append((key, self.object_value()))
             else:
                 raise Unprovable(f"unexpected {token.text!r} in an object")
             self.accept(",")
@@ -624,10 +626,25 @@ class Evaluator:
         self.reads.use_present(left)
         return left | self.run(node.args[1], context, env)
 
-    def _bool(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
+    def _and(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
         for arg in node.args:
             self.reads.use_present(self.run(arg, context, env))
         return frozenset({NEW})
+
+    _or = _and
+
+    def _binop(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
+        return self._value(Node("value", node.args[1:]), context, env)
+
+    def _neg(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
+        return self._value(Node("value", node.args), context, env)
+
+    def _format(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
+        _, parts = node.args
+        if parts is None:  # ``@base64`` alone formats the input
+            self.reads.use_whole(context)
+            return frozenset({NEW})
+        return self._string(Node("string", (parts,)), context, env)
 
     def _value(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
         for arg in node.args:
@@ -638,12 +655,12 @@ class Evaluator:
         return self._value(node, context, env)
 
     def _string(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
-        return self._value(Node("value", node.args[1]), context, env)
+        interpolated = tuple(p for p in node.args[0] if isinstance(p, Node))
+        return self._value(Node("value", interpolated), context, env)
 
     def _object(self, node: Node, context: frozenset[Path], env: Any) -> frozenset[Path]:
         for key, value in node.args[0]:
-            if key is not None:
-                self.reads.use_whole(self.run(key, context, env))
+            self.reads.use_whole(self.run(key, context, env))
             self.reads.use_whole(self.run(value, context, env))
         return frozenset({NEW})
 
@@ -691,8 +708,9 @@ class Evaluator:
         if name == "limit" and len(args) == 2:
             self.reads.use_whole(self.run(args[0], context, env))
             return self.run(args[1], context, env)
-        if name == "has" and len(args) == 1 and args[0].op == "string" and not args[0].args[1]:
-            self.reads.use_present(self._field(Node("field", (args[0].args[0],)), context, env))
+        if name == "has" and len(args) == 1 and _plain_string(args[0]) is not None:
+            key = _plain_string(args[0])
+            self.reads.use_present(self._field(Node("field", (key,)), context, env))
             return frozenset({NEW})
         if name == "not" and not args:
             self.reads.use_present(context)
@@ -705,6 +723,15 @@ class Evaluator:
                 self.reads.use_whole(self.run(arg, context, env))
             return frozenset({NEW})
         raise Unprovable(f"the function {name}/{len(args)} is not analysed")
+
+
+def _plain_string(node: Node) -> str | None:
+    """The text of a string literal without interpolation, else None."""
+    if node.op == "string" and all(isinstance(p, str) for p in node.args[0]):
+        return "".join(node.args[0])
+    if node.op == "literal" and isinstance(node.args[0], str):
+        return str(node.args[0])
+    return None
 
 
 def reads_of(expression: str) -> Reads:

@@ -162,6 +162,7 @@ class SyncRun:
         self._snapshots: dict[tuple[str, Projection], asyncio.Task[CatalogSnapshot]] = {}
         self._owned: asyncio.Task[OwnedIndex | None] | None = None
         self._targets: RelationTargets | None = None
+        self._state: SyncState | None = None
         # Relation targets of the entities this run wrote (the owned index has the rest).
         self._written_targets: set[int] = set()
         self.client: JiraServerClient | None = None
@@ -208,6 +209,19 @@ class SyncRun:
             logger.info("The mapping has no resources: nothing to sync")
             return
         self.client = client = get_client()
+        limits = Limits(self.settings.catalog_max_concurrent_requests)
+        self.catalog = CatalogApi(
+            self.integration.context.port_client, limits, self.user_agent_type
+        )
+        # What the catalog holds is read while Jira is checked: reading changes nothing, and
+        # over the internet its round trips would otherwise come first on every run.
+        self._start_owned_index(config.resources)
+        self._state = state = SyncState(self.integration.context.port_client)
+        for index, resource in enumerate(config.resources):
+            if str(resource.kind) in DELTA_KINDS and getattr(
+                resource.selector, "incremental", False
+            ):
+                state.prefetch(str(resource.kind), index)
         if not await preflight(client, config.resources, outcome):
             return
         try:
@@ -222,21 +236,20 @@ class SyncRun:
                 outcome.fail(Phase.PREFLIGHT, "all kinds", describe(exc))
         if outcome.failed:
             return
-        limits = Limits(self.settings.catalog_max_concurrent_requests)
-        self.catalog = CatalogApi(
-            self.integration.context.port_client, limits, self.user_agent_type
-        )
         self.writer = CatalogWriter(
             self.catalog,
             outcome,
             config.get_port_request_options(),
             self.settings.catalog_max_concurrent_requests,
         )
-        state = SyncState(self.integration.context.port_client)
-        plans = [
-            await plan_resource(index, resource, state, requested_full=self.requested_full)
-            for index, resource in enumerate(config.resources)
-        ]
+        plans = list(
+            await asyncio.gather(
+                *(
+                    plan_resource(index, resource, state, requested_full=self.requested_full)
+                    for index, resource in enumerate(config.resources)
+                )
+            )
+        )
         for plan in plans:
             logger.info(f"{plan.label}: {plan.mode} sync ({plan.reason})")
         self._start_catalog_reads(plans)
@@ -267,14 +280,21 @@ class SyncRun:
 
     # ---- per resource -------------------------------------------------------------------
 
-    def _start_catalog_reads(self, plans: list[ResourcePlan]) -> None:
-        """What the catalog holds, read in the background while Jira is read: the owned
-        index (one pass over the integration's entities: identifiers for delta runs and
-        reconciliation), and content fingerprints for resources read in full (to skip
-        unchanged entities)."""
+    def _start_owned_index(self, resources: Sequence[Any]) -> None:
+        """The owned index, read in the background from the run's start: one pass over the
+        integration's entities (identifiers for delta runs and reconciliation), with the
+        relation targets of the mapping's blueprints fetched side by side."""
         assert self.catalog is not None
         self._targets = RelationTargets(self.catalog)
+        self._targets.prefetch(
+            b for b in (literal_blueprint(r) for r in resources) if b is not None
+        )
         self._owned = asyncio.create_task(self._load_owned())
+
+    def _start_catalog_reads(self, plans: list[ResourcePlan]) -> None:
+        """Content fingerprints for resources read in full (to skip unchanged entities),
+        read in the background while Jira is read."""
+        assert self.catalog is not None
         for plan in plans:
             blueprint = literal_blueprint(plan.resource)
             if blueprint is None or plan.mode is Mode.DELTA:
@@ -691,4 +711,8 @@ class SyncRun:
             tasks.append(self._owned)
         for task in tasks:
             task.cancel()
+        if self._targets is not None:
+            self._targets.cancel()
+        if self._state is not None:
+            self._state.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

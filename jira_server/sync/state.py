@@ -66,8 +66,25 @@ def _as_number(value: datetime | None) -> int | None:
 class SyncState:
     def __init__(self, api: CursorApi) -> None:
         self._api = api
+        self._reads: dict[tuple[str, int], asyncio.Task[ResourceState]] = {}
+
+    def prefetch(self, kind: str, index: int) -> None:
+        """Start reading a resource's state now (the run's checks go on meanwhile)."""
+        if (kind, index) not in self._reads:
+            task = asyncio.create_task(self._read(kind, index))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._reads[kind, index] = task
 
     async def read(self, kind: str, index: int) -> ResourceState:
+        """Read once per run: a second call gets the first answer (or its error)."""
+        self.prefetch(kind, index)
+        return await self._reads[kind, index]
+
+    def cancel(self) -> None:
+        for task in self._reads.values():
+            task.cancel()
+
+    async def _read(self, kind: str, index: int) -> ResourceState:
         start, runs, config = await asyncio.gather(
             self._api.get_integration_cursor(kind, index),
             self._api.get_integration_cursor(kind + RUNS_SUFFIX, index),

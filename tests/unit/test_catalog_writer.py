@@ -251,3 +251,18 @@ def test_snapshot_memory_is_two_arrays_of_64_bit_values() -> None:
     snapshot.seal()
     assert snapshot.holds("A-999") and not snapshot.holds("A-1000")
     assert snapshot._identifiers.itemsize == 8
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"identifier": "A-1", "blueprint": "b"},
+        {"identifier": "A-1", "blueprint": "b", "title": None, "properties": {"x": [1, {"y": 2}]}},
+        {"identifier": "A-1", "blueprint": "b", "relations": {"r": ["A-2"]}, "icon": "Jira"},
+        {"identifier": {"combinator": "and", "rules": []}, "blueprint": "b", "team": ["t"]},
+    ],
+)
+def test_entity_body_is_what_pydantic_would_write(raw: dict[str, Any]) -> None:
+    entity = Entity.parse_obj(raw)
+    body = catalog.entity_body(entity)
+    assert json.dumps(body) == json.dumps(entity.dict(exclude_unset=True, by_alias=True))

@@ -135,6 +135,8 @@ async def test_default_mappings_match_ocean_and_never_need_its_path(
     assert got == expected
     assert len(got["passed"]) == len(raw_items[kind]) > 0
     assert joint.items_mapped_by_framework == 0
+    # the shipped mappings are within what pyjq models: no jq call per item
+    assert joint.items_mapped_in_python == len(raw_items[kind])
 
 
 # Each line exercises one rule of Ocean's per-expression evaluation.
@@ -223,6 +225,32 @@ async def test_items_that_are_not_plain_json_match_ocean(ocean_config: SimpleNam
     expected, got, joint = await both(mapping, items)
     assert got == expected and got["passed"][0]["title"] is not None
     assert joint.items_mapped_by_framework == 1
+
+
+async def test_items_python_cannot_reproduce_are_mapped_by_jq(
+    ocean_config: SimpleNamespace,
+) -> None:
+    """pyjq declines per item (a float written as text, a regex on non-ASCII text): those
+    items take the joint jq program, the others stay in Python, and the whole equals Ocean."""
+    items: list[dict[str, Any]] = [
+        {"key": "A-1", "s": "plain text", "n": 3},
+        {"key": "A-2", "s": "ünïcode text", "n": 3},
+        {"key": "A-3", "s": "plain", "n": 2.5},
+        {"key": "A-4", "s": "text again", "n": 1},
+    ]
+    mapping = resource(
+        "x",
+        {
+            "identifier": ".key",
+            "blueprint": '"b"',
+            "title": '.s | sub("t[a-z]+t"; "T")',
+            "properties": {"n": ".n | tostring", "has": '.s | test("^pl")'},
+        },
+    )
+    expected, got, joint = await both(mapping, items)
+    assert got == expected
+    assert [e["title"] for e in got["passed"]] == ["plain T", "ünïcode T", "plain", "T again"]
+    assert joint.items_mapped_in_python == 2 and joint.items_mapped_by_framework == 0
 
 
 def test_joint_program_keeps_each_expression_apart() -> None:
