@@ -137,6 +137,13 @@ async def action_runs(request: Request, catalog: Catalog) -> Response:
     return JSONResponse({"ok": True, "run": run}, status_code=201)
 
 
+async def kind_examples(request: Request, catalog: Catalog) -> Response:
+    """The raw data examples an integration last sent for a kind (what Port's mapping editor
+    shows): ``?integration=<identifier>&kind=<kind>``."""
+    key = f"{request.query_params.get('integration')}/{request.query_params.get('kind')}"
+    return JSONResponse({"examples": catalog.store.get_doc("kind_examples", key)})
+
+
 async def latency(request: Request, catalog: Catalog) -> Response:
     """``{"ms": 50}``: every Port API request waits that long (a hosted catalog's RTT)."""
     if request.method == "POST":
@@ -177,5 +184,6 @@ ROUTES: list[Route] = [
     ),
     Route("/_catalog/action-runs", _plain(action_runs), methods=["GET", "POST"]),
     Route("/_catalog/latency", _plain(latency), methods=["GET", "POST"]),
+    Route("/_catalog/kind-examples", _plain(kind_examples), methods=["GET"]),
     Route("/_catalog/health", _plain(health), methods=["GET"]),
 ]

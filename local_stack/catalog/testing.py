@@ -74,6 +74,11 @@ class CatalogClient:
         result: list[dict[str, Any]] = self._get("/_catalog/logs", **params)["logs"]
         return result
 
+    def kind_examples(self, integration: str, kind: str) -> Any:
+        return self._get("/_catalog/kind-examples", integration=integration, kind=kind)[
+            "examples"
+        ]
+
     def reset(self) -> None:
         self._post("/_catalog/reset")
 

@@ -4,12 +4,13 @@ process; the catalog must equal Jira entity by entity, and follow deletions."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local_stack.stack import LocalStack, jira_args, local_stack
-from tests.e2e.oracle import expected_issues
+from tests.e2e.oracle import expected_issues, jira_get
 
 pytestmark = pytest.mark.e2e
 
@@ -84,3 +85,79 @@ def test_second_run_removes_issues_deleted_in_jira(stack: LocalStack) -> None:
     after = set(synced(stack, "jiraServerIssue"))
     assert not gone & after
     assert_catalog_equals_jira(stack)
+
+
+def jira_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def default_jql_by_hand(stack: LocalStack) -> tuple[set[str], set[str]]:
+    """DEFAULT_JQL evaluated in plain Python from every issue's status and dates, as Jira
+    documents it (a relative date like -1w is that long before the server's now), not by
+    the emulator's JQL engine. Returns (matching keys, keys within 10 minutes of the
+    one-week boundary, which the clock moving between calls could tip either way)."""
+    now = jira_time(jira_get(stack, "/serverInfo")["serverTime"])
+    week_ago = now - timedelta(weeks=1)
+    matching: set[str] = set()
+    borderline: set[str] = set()
+    start = 0
+    while True:
+        page = jira_get(
+            stack,
+            "/search",
+            jql="ORDER BY id",
+            fields="status,created,updated",
+            startAt=start,
+            maxResults=1000,
+        )
+        for issue in page["issues"]:
+            f = issue["fields"]
+            created, updated = jira_time(f["created"]), jira_time(f["updated"])
+            open_ = f["status"]["statusCategory"]["key"] != "done"
+            if open_ or created >= week_ago or updated >= week_ago:
+                matching.add(issue["key"])
+            if min(abs(created - week_ago), abs(updated - week_ago)) < timedelta(minutes=10):
+                borderline.add(issue["key"])
+        start += len(page["issues"])
+        if not page["issues"] or start >= page["total"]:
+            return matching, borderline
+
+
+def test_a_day_later_delta_run_follows_every_change(stack: LocalStack) -> None:
+    """A day later (the clock moves on, so issues leave the one-week window), with issues
+    updated, deleted and created: the scheduled run is a delta run, and afterwards the
+    catalog equals Jira: new values, deletions and issues that left the JQL."""
+    control = stack.jira_control
+    before = set(synced(stack, "jiraServerIssue"))
+    control.patch_settings(clock_offset_seconds=24 * 3600)
+    moved_out = before - set(control.truth(DEFAULT_JQL)["keys"])
+    updated = control.mutate(
+        {"op": "update", "jql": DEFAULT_JQL, "count": 8, "summary": "edited a day later"}
+    )["results"][0]["updated"]
+    deleted = control.mutate(
+        {"op": "delete", "jql": f"({DEFAULT_JQL}) AND issuetype != Sub-task", "count": 3}
+    )["results"][0]["deleted"]
+    project = sorted(control.truth("")["projects"])[0]
+    created = {
+        c["key"]
+        for c in control.mutate({"op": "create", "project": project, "count": 3})["results"][0][
+            "created"
+        ]
+    }
+    assert moved_out and updated and deleted and created
+
+    result = stack.run_once(log_name="run3.log")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "issue (resource #6): delta sync" in result.stdout + result.stderr
+
+    assert_catalog_equals_jira(stack)
+    issues = synced(stack, "jiraServerIssue")
+    assert not moved_out & set(issues)
+    assert not set(deleted) & set(issues)
+    assert created <= set(issues)
+    truth = set(control.truth(DEFAULT_JQL)["keys"])
+    for key in set(updated) & truth:
+        assert issues[key]["title"] == "edited a day later", key
+    # The emulator's JQL engine against the JQL's documented meaning.
+    by_hand, borderline = default_jql_by_hand(stack)
+    assert (set(issues) ^ by_hand) <= borderline
