@@ -75,9 +75,7 @@ class CatalogClient:
         return result
 
     def kind_examples(self, integration: str, kind: str) -> Any:
-        return self._get("/_catalog/kind-examples", integration=integration, kind=kind)[
-            "examples"
-        ]
+        return self._get("/_catalog/kind-examples", integration=integration, kind=kind)["examples"]
 
     def reset(self) -> None:
         self._post("/_catalog/reset")
