@@ -123,9 +123,13 @@ def sync_seconds(log: str) -> float | None:
     return round((parsed[1] - parsed[0]).total_seconds(), 2)
 
 
-def entity_requests(stack: LocalStack) -> int:
+def entity_requests_by_route(stack: LocalStack) -> dict[str, int]:
     requests = stack.catalog_client.stats()["requests"]
-    return sum(requests.get(route, 0) for route in ENTITY_ROUTES)
+    return {route: int(requests.get(route, 0)) for route in ENTITY_ROUTES}
+
+
+def entity_requests(stack: LocalStack) -> int:
+    return sum(entity_requests_by_route(stack).values())
 
 
 def set_catalog_latency(stack: LocalStack, ms: float) -> None:
@@ -138,7 +142,7 @@ def run_integration(
     stack: LocalStack, name: str, *, naive: bool = False, timeout: float = 3600
 ) -> dict[str, Any]:
     stack.jira_control.reset_stats()
-    before = entity_requests(stack)
+    before = entity_requests_by_route(stack)
     extra = {"OCEAN__LOG_LEVEL": "INFO"}
     if naive:
         # sitecustomize.py there makes the integration behave like Port's own, at start-up.
@@ -162,6 +166,7 @@ def run_integration(
     wall = time.monotonic() - started
     text = log_path.read_text(errors="replace")
     jira = stack.jira_control.stats()
+    after = entity_requests_by_route(stack)
     return {
         "exit_code": code,
         "sync_seconds": sync_seconds(text),
@@ -170,7 +175,13 @@ def run_integration(
         "jira_requests": jira["requests"],
         "jira_bytes": jira["bytesSent"],
         "jira_max_in_flight": jira["maxInFlight"],
-        "catalog_requests": entity_requests(stack) - before,
+        "catalog_requests": sum(after.values()) - sum(before.values()),
+        # Where a run's catalog round trips go (searches, listings, upserts, deletes).
+        "catalog_requests_by_route": {
+            route.split(" ", 1)[1]: n - before[route]
+            for route, n in after.items()
+            if n - before[route]
+        },
         "issues_in_catalog": len(synced_issues(stack)),
     }
 
