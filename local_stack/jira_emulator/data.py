@@ -472,7 +472,11 @@ def _issues(
         elif rng.random() < spec.recently_updated_share:
             updated = anchor - rng.randrange(1000, WEEK_MS)
         else:
-            updated = min(anchor - 1000, created + int(rng.expovariate(1 / (10 * DAY_MS))))
+            updated = created + int(rng.expovariate(1 / (10 * DAY_MS)))
+            if updated >= anchor - 1000:
+                # Spread over the issue's life, not clamped to one second before "now": a
+                # clamp put ~3% of the recent issues into the last second before generation.
+                updated = created + rng.randrange(0, max(1, anchor - 1000 - created))
         updated = max(updated, created)
         resolved = -1
         resolution = -1
