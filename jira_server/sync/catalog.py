@@ -155,7 +155,11 @@ class CatalogSnapshot:
         self._contents = array("q", sorted(self._contents))
 
     def holds(self, identifier: Any) -> bool:
-        return _contains(self._identifiers, key_hash(str(identifier)))
+        return self.holds_key(key_hash(str(identifier)))
+
+    def holds_key(self, key: int) -> bool:
+        """``holds`` by the identifier's ``key_hash``."""
+        return _contains(self._identifiers, key)
 
     def state_of(self, entity: Entity) -> str:
         if not self.holds(entity.identifier):
@@ -165,6 +169,16 @@ class CatalogSnapshot:
         ):
             return EntityState.UNCHANGED
         return EntityState.CHANGED
+
+
+def sorted_keys(values: Iterable[int]) -> array[int]:
+    """Hashes in a sorted flat array: 8 bytes each where a set of ints takes ~70."""
+    return array("q", sorted(values))
+
+
+def contains_key(values: array[int], value: int) -> bool:
+    """Membership in an array made by ``sorted_keys``."""
+    return _contains(values, value)
 
 
 def _contains(values: array[int], value: int) -> bool:

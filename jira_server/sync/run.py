@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,10 +53,12 @@ from jira_server.sync.catalog import (
     Projection,
     RelationTargets,
     add_targets,
+    contains_key,
     delete_entities,
     key_hash,
     load_owned_index,
     load_snapshot,
+    sorted_keys,
     target_key,
 )
 from jira_server.sync.guard import Confirmation, Verdict
@@ -155,7 +158,9 @@ class SyncRun:
         self.user_agent_type = user_agent_type
         self.outcome = RunOutcome()
         self.settings = integration.settings
-        self._kept: dict[str, set[int]] = defaultdict(set)
+        # Identifier hashes of what this run produced or kept, per blueprint (flat arrays:
+        # one entry per issue of a large Jira).
+        self._kept: dict[str, array[int]] = defaultdict(lambda: array("q"))
         self._returned: Counter[int] = Counter()
         # Blueprints whose entities use search identifiers: never reconciled.
         self._unreconcilable: set[str] = set()
@@ -389,17 +394,34 @@ class SyncRun:
         scope = IssueScope(plan.resource, self.client)
         pages = IssuePages(plan.resource, self.client)
         changed: list[int] = []
-        waiting: list[tuple[str, str, int]] = []
+        # Unchanged issues listed before the owned index arrived, as flat arrays (a tuple of
+        # strings per issue would grow the run's memory with the size of the Jira).
+        waiting_ids, waiting_keys, waiting_blueprints = array("q"), array("q"), array("H")
+        blueprints: list[str] = []
         skipped = 0
         snapshot: CatalogSnapshot | None = None
 
-        def decide(blueprint: str, identifier: str, issue_id: int) -> None:
+        def decide(blueprint: str, key: int, issue_id: int) -> None:
             assert snapshot is not None
-            if snapshot.holds(identifier):
+            if snapshot.holds_key(key):
                 self.outcome.blueprint(blueprint).unchanged += 1
                 counted.unchanged += 1
             else:
                 changed.append(issue_id)
+
+        def wait(blueprint: str, key: int, issue_id: int) -> None:
+            if blueprint not in blueprints:
+                blueprints.append(blueprint)
+            waiting_ids.append(issue_id)
+            waiting_keys.append(key)
+            waiting_blueprints.append(blueprints.index(blueprint))
+
+        def decide_waiting() -> None:
+            for issue_id, key, at in zip(
+                waiting_ids, waiting_keys, waiting_blueprints, strict=True
+            ):
+                decide(blueprints[at], key, issue_id)
+            del waiting_ids[:], waiting_keys[:], waiting_blueprints[:]
 
         async for items in scope.pages():
             if snapshot is None and self._owned.done():
@@ -407,9 +429,7 @@ class SyncRun:
                     snapshot = await self._snapshot(plan)
                 except _CatalogUnreadable:
                     return
-                for pending in waiting:
-                    decide(*pending)
-                waiting = []
+                decide_waiting()
             for item in items:
                 counted.fetched += 1
                 if not item.selected:
@@ -421,9 +441,9 @@ class SyncRun:
                 if item.updated is None or item.updated >= plan.since:
                     changed.append(item.id)
                 elif snapshot is None:
-                    waiting.append((item.blueprint, item.identifier, item.id))
+                    wait(item.blueprint, key_hash(item.identifier), item.id)
                 else:
-                    decide(item.blueprint, item.identifier, item.id)
+                    decide(item.blueprint, key_hash(item.identifier), item.id)
             if len(changed) >= DELTA_FETCH_CHUNK:
                 await self._ingest_by_id(plan, pages, changed, snapshot, counted)
                 changed = []
@@ -432,8 +452,7 @@ class SyncRun:
                 snapshot = await self._snapshot(plan)
             except _CatalogUnreadable:
                 return
-            for pending in waiting:
-                decide(*pending)
+            decide_waiting()
         if changed:
             await self._ingest_by_id(plan, pages, changed, snapshot, counted)
         if skipped:
@@ -509,7 +528,7 @@ class SyncRun:
                 await self.writer.submit(entity, new=state == EntityState.NEW)
 
     def _keep(self, plan: ResourcePlan, blueprint: str, identifier: str) -> None:
-        self._kept[blueprint].add(key_hash(identifier))
+        self._kept[blueprint].append(key_hash(identifier))
         self._returned[plan.index] += 1
 
     async def _send_issue_examples(self, plan: ResourcePlan) -> None:
@@ -552,11 +571,11 @@ class SyncRun:
         candidates: dict[str, list[str]] = {}
         titled: set[int] = set()  # candidates a resource once wrote (placeholders have none)
         for blueprint, identifiers in owned.identifiers.items():
-            kept = self._kept.get(blueprint, set())
+            kept = sorted_keys(self._kept.get(blueprint, ()))
             flags = owned.titled[blueprint]
             left = []
             for position, identifier in enumerate(identifiers):
-                if key_hash(identifier) in kept:
+                if contains_key(kept, key_hash(identifier)):
                     protected.update(owned.targets_of(blueprint, position))
                     continue
                 left.append(identifier)
