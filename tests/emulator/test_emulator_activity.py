@@ -118,3 +118,22 @@ async def test_control_ops_change_comments_and_worklogs(
     assert page["comments"][-1]["body"] == "new"
     worklogs = (await client.get(f"/rest/api/2/issue/{key}/worklog")).json()["worklogs"]
     assert worklogs[-1]["id"] == worklog_id and worklogs[-1]["timeSpentSeconds"] == 600
+
+
+async def test_rendered_fields_carry_the_comments_html(client: httpx.AsyncClient) -> None:
+    page = (
+        await client.post(
+            "/rest/api/2/search",
+            json={
+                "jql": "",
+                "fields": ["comment"],
+                "expand": ["renderedFields"],
+                "maxResults": 500,
+            },
+        )
+    ).json()
+    issue = next(i for i in page["issues"] if i["fields"]["comment"]["total"])
+    html = issue["renderedFields"]["comment"]["comments"]
+    plain = issue["fields"]["comment"]["comments"]
+    assert [h["id"] for h in html] == [c["id"] for c in plain]
+    assert html[0]["body"] == f"<p>{plain[0]['body']}</p>"
