@@ -31,6 +31,8 @@ BLUEPRINTS = {
     "version": "jiraServerVersion",
     "component": "jiraServerComponent",
     "issue": "jiraServerIssue",
+    "comment": "jiraServerComment",
+    "worklog": "jiraServerWorklog",
 }
 
 
