@@ -71,6 +71,11 @@ class JiraControl:
         result: dict[str, Any] = self._call("GET", "/truth/software", params={"jql": jql})
         return result
 
+    def activity_truth(self, jql: str = "") -> dict[str, Any]:
+        """Every comment and worklog of the issues ``jql`` selects now, by issue key."""
+        result: dict[str, Any] = self._call("GET", "/truth/activity", params={"jql": jql})
+        return result
+
     def stats(self, searches: bool = False) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
             "GET", "/stats", params={"searches": str(searches).lower()}

@@ -39,10 +39,7 @@ def entities(stack: LocalStack, blueprint: str) -> dict[str, dict[str, Any]]:
 
 
 def truth(stack: LocalStack) -> dict[str, Any]:
-    result: dict[str, Any] = stack.jira_control._call(
-        "GET", "/truth/activity", params={"jql": DEFAULT_JQL}
-    )
-    return result
+    return stack.jira_control.activity_truth(DEFAULT_JQL)
 
 
 def ms(text: str) -> int:
