@@ -82,7 +82,7 @@ def test_first_run_syncs_every_comment_and_worklog_exactly(stack: LocalStack) ->
     assert sum(len(ws) for ws in want["worklogs"].values()) >= 30
 
 
-def test_delta_run_follows_an_added_comment_and_a_deleted_worklog(stack: LocalStack) -> None:
+def test_delta_run_follows_added_and_deleted_comments_and_worklogs(stack: LocalStack) -> None:
     control = stack.jira_control
     want = truth(stack)
     commented = next(key for key, cs in want["comments"].items() if len(cs) >= 2)
@@ -91,6 +91,9 @@ def test_delta_run_follows_an_added_comment_and_a_deleted_worklog(stack: LocalSt
     worked = next(key for key, ws in want["worklogs"].items() if ws)
     removed_id = want["worklogs"][worked][0]["id"]
     control.mutate({"op": "delete_worklog", "keys": [worked], "id": removed_id})
+    other = next(key for key, cs in want["comments"].items() if cs and key != commented)
+    dropped_id = want["comments"][other][0]["id"]
+    control.mutate({"op": "delete_comment", "keys": [other], "id": dropped_id})
     logged = control.mutate({"op": "worklog", "keys": [commented], "seconds": 5400})
     logged_id = logged["results"][0]["worklogs"][0]
     # Jira's worklog feeds leave out the last minute: the next run comes two minutes later.
@@ -105,6 +108,7 @@ def test_delta_run_follows_an_added_comment_and_a_deleted_worklog(stack: LocalSt
     assert_catalog_equals_jira(stack)
     comments = entities(stack, "jiraServerComment")
     assert comments[added_id]["properties"]["body"] == "Added after run 1"
+    assert dropped_id not in comments
     worklogs = entities(stack, "jiraServerWorklog")
     assert removed_id not in worklogs
     assert worklogs[logged_id]["properties"]["timeSpentSeconds"] == 5400
