@@ -48,6 +48,16 @@ def resources_with(target: Path, **issue_selector: Any) -> Path:
     return target
 
 
+def resources_without(target: Path, *kinds: str) -> Path:
+    """A copy of ``.port/resources`` whose mapping leaves out the resources of ``kinds``
+    (e.g. a test that aims faults at the issue scan by counting searches)."""
+    shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
+    config = yaml.safe_load((target / "port-app-config.yml").read_text())
+    config["resources"] = [r for r in config["resources"] if r["kind"] not in kinds]
+    (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
 @dataclass
 class JiraControl:
     """The emulator's ``/_emulator`` control API over HTTP."""
@@ -103,6 +113,8 @@ class LocalStack:
     work_dir: Path
     jira_control: JiraControl = field(init=False)
     catalog_client: CatalogClient = field(init=False)
+    # Environment of every integration run of this stack (a run's own extra_env wins).
+    run_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.jira_control = JiraControl(self.jira.url)
@@ -120,6 +132,7 @@ class LocalStack:
                 "OCEAN__INTEGRATION__CONFIG__TOKEN": LOCAL_JIRA_TOKEN,
             },
         )
+        env.update(self.run_env)
         env.update(extra or {})
         return env
 
