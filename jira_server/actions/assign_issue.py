@@ -78,9 +78,10 @@ class AssignIssueExecutor(JiraActionExecutor):
         wanted = AssignInput.parse(properties)
         key = wanted.issue_key
         username = wanted.assignee
-        if username is None:
-            assert wanted.caller_email is not None  # parse guarantees one of the two
+        if username is None and wanted.caller_email is not None:
             username = await self._caller(wanted.caller_email, log)
+        if username is None:  # AssignInput.parse refuses a run with neither
+            raise ActionInputError("Input 'assignee' is required")
         await log(f"Assigning {key} to {username}")
         async with jira_step(f"Assigning {key} to {username}", write=True):
             await client.assign_issue(key, username)

@@ -300,7 +300,9 @@ class CreateFromEntityInput:
 
     def jira_fields(self, port_app_url: str) -> dict[str, Any]:
         fields = self.issue.jira_fields()
-        link = f"[{self.entity.describe()}|{self.entity.page_url(port_app_url)}]"
+        # Jira wiki markup: a title's brackets or pipe would end the link early.
+        shown = re.sub(r"[\[\]|]", " ", self.entity.describe())
+        link = f"[{shown}|{self.entity.page_url(port_app_url)}]"
         back = f"Created from Port for {link}."
         description = self.issue.description
         fields["description"] = f"{description.rstrip()}\n\n----\n{back}" if description else back

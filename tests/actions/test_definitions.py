@@ -199,6 +199,19 @@ def test_an_issue_from_an_entity_keeps_it_as_a_label_and_links_back() -> None:
             "summary": "Follow up",
         }
     )
+    odd = CreateFromEntityInput.parse(
+        {
+            "entityBlueprint": "service",
+            "entityIdentifier": "x",
+            "entityTitle": "A [b|c]",
+            "projectKey": "OPS",
+            "issueType": "Task",
+            "summary": "s",
+        }
+    )
+    assert odd.jira_fields("https://p")["description"] == (
+        "Created from Port for [service x (A  b c )|https://p/serviceEntity?identifier=x]."
+    )
     assert bare.jira_fields("https://app.getport.io")["description"] == (
         "Created from Port for [incident INC-7|https://app.getport.io/incidentEntity?identifier=INC-7]."
     )
