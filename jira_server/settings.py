@@ -25,6 +25,8 @@ MAX_CONCURRENCY = 64
 MAX_CATALOG_CONCURRENCY = 50
 # A host that ends in a REST path is a copy-paste of an API URL, not Jira's base URL.
 _API_SUFFIXES = ("/rest/api/2", "/rest/api/latest", "/rest/agile/1.0", "/rest")
+# Port's app (EU); US organisations use https://app.us.port.io.
+DEFAULT_PORT_APP_URL = "https://app.getport.io"
 
 
 def setting_name(camel: str) -> str:
@@ -81,6 +83,7 @@ class JiraSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     full_sync: bool = False
     catalog_max_concurrent_requests: int = 16
+    port_app_url: str = DEFAULT_PORT_APP_URL
 
     @property
     def secrets(self) -> list[str]:
@@ -169,6 +172,24 @@ def validate_host(value: str | None) -> str:
                 f"not a REST API URL: use {base or value!r} instead of {value.rstrip('/')!r}"
             )
     # Keep a context path such as https://example.com/jira; drop the trailing slash.
+    return value.rstrip("/")
+
+
+def validate_port_app_url(value: str | None) -> str:
+    """``portAppUrl``: where entity pages live, for links back from Jira."""
+    if not value:
+        return DEFAULT_PORT_APP_URL
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(
+            f"{setting_name('portAppUrl')} must be an http(s) URL such as "
+            f"{DEFAULT_PORT_APP_URL}, got {value!r}"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise SettingsError(
+            f"{setting_name('portAppUrl')} must be the base URL of Port's app, without "
+            "credentials, a query or a fragment"
+        )
     return value.rstrip("/")
 
 
@@ -264,6 +285,7 @@ def load_settings(raw: Mapping[str, Any]) -> JiraSettings:
             1,
             MAX_CATALOG_CONCURRENCY,
         ),
+        port_app_url=validate_port_app_url(_text(raw, "port_app_url")),
     )
     if ca_bundle:
         try:

@@ -15,7 +15,9 @@ from loguru import logger
 from port_ocean.context.ocean import ocean
 
 from jira_server.actions.add_comment import AddCommentExecutor
+from jira_server.actions.assign_issue import AssignIssueExecutor
 from jira_server.actions.base import JiraActionExecutor
+from jira_server.actions.create_from_entity import CreateIssueFromEntityExecutor
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
 
@@ -23,7 +25,13 @@ ACTIONS_FILE = Path(__file__).resolve().parents[2] / ".port" / "resources" / "ac
 
 
 def executors() -> list[JiraActionExecutor]:
-    return [CreateIssueExecutor(), AddCommentExecutor(), TransitionIssueExecutor()]
+    return [
+        CreateIssueExecutor(),
+        CreateIssueFromEntityExecutor(),
+        AddCommentExecutor(),
+        TransitionIssueExecutor(),
+        AssignIssueExecutor(),
+    ]
 
 
 def foreign_definitions(identifier: str, path: Path = ACTIONS_FILE) -> list[str]:

@@ -51,6 +51,7 @@ from jira_server.settings import JiraSettings
 API = "/rest/api/2"
 AGILE = "/rest/agile/1.0"
 AGILE_PAGE_SIZE = 50
+MAX_CREATE_META_PAGES = 20  # a create screen has tens of fields; Jira pages them by 50
 USER_AGENT = "jira-server-sync/0.1"
 # Jira < 10 lets `/user/search` page to everyone; DC 10.x caps it at 100 reachable users.
 USER_SEARCH_PAGE = 1000
@@ -692,6 +693,58 @@ class JiraServerClient:
         if not isinstance(body, dict) or not body.get("key"):
             raise JiraResponseError("POST /issue answered without the created issue's key")
         return body
+
+    async def fetch_create_meta_types(self, project_key: str) -> Page:
+        """Jira 8.4+: the issue types the credentials may create in the project (paged)."""
+        return await self._create_meta_pages(
+            f"/issue/createmeta/{path_segment(project_key)}/issuetypes"
+        )
+
+    async def fetch_create_meta_fields(self, project_key: str, issue_type_id: str) -> Page:
+        """Jira 8.4+: the create screen's fields of a project and issue type (paged)."""
+        return await self._create_meta_pages(
+            f"/issue/createmeta/{path_segment(project_key)}/issuetypes/"
+            f"{path_segment(issue_type_id)}"
+        )
+
+    async def _create_meta_pages(self, path: str) -> Page:
+        items: Page = []
+        for _ in range(MAX_CREATE_META_PAGES):
+            body = await self.request_json("GET", path, params={"startAt": len(items)})
+            values = body.get("values") if isinstance(body, dict) else None
+            if not isinstance(values, list):
+                raise JiraResponseError(f"GET {API}{path} did not return a page of values")
+            items += [v for v in values if isinstance(v, dict)]
+            if body.get("isLast", True) or not values:
+                return items
+        raise JiraResponseError(
+            f"GET {API}{path} had more than {MAX_CREATE_META_PAGES} pages; stopped reading"
+        )
+
+    async def fetch_legacy_create_meta(self, project_key: str) -> Page:
+        """Jira before 9.0: the project's issue types, each with its ``fields`` by id
+        (empty when the project is unknown or the credentials may not create there)."""
+        body = await self.request_json(
+            "GET",
+            "/issue/createmeta",
+            params={"projectKeys": project_key, "expand": "projects.issuetypes.fields"},
+        )
+        projects = body.get("projects") if isinstance(body, dict) else None
+        if not isinstance(projects, list):
+            raise JiraResponseError("GET /issue/createmeta did not return projects")
+        for project in projects:
+            if isinstance(project, dict) and str(project.get("key", "")).upper() == project_key:
+                types = project.get("issuetypes") or []
+                return [t for t in types if isinstance(t, dict)]
+        return []
+
+    async def assign_issue(self, issue_key: str, username: str | None) -> None:
+        """``PUT /issue/{key}/assignee``; Server identifies users by name, None unassigns."""
+        await self.request_json(
+            "PUT",
+            f"/issue/{path_segment(issue_key)}/assignee",
+            json={"name": username},  # idempotent: retried like a read
+        )
 
     async def add_comment(self, issue_key: str, body: str) -> dict[str, Any]:
         comment = await self.request_json(

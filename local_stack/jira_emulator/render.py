@@ -145,6 +145,9 @@ class Renderer:
     def issuetype_objects(self) -> list[Any]:
         return [json.loads(t) for t in self._types]
 
+    def priority_objects(self) -> list[Any]:
+        return [json.loads(p) for p in self._priorities]
+
     def avatar_urls(self, user: User) -> dict[str, str]:
         if user.avatar.startswith("g"):
             digest = user.avatar[1:]

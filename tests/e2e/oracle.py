@@ -47,6 +47,15 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
         )
         for issue in page["issues"]:
             f = issue["fields"]
+            # create_issue_from_entity's label port-entity:<blueprint>:<identifier>
+            source = next(
+                (
+                    label.removeprefix("port-entity:").split(":")
+                    for label in f.get("labels") or []
+                    if label.startswith("port-entity:")
+                ),
+                None,
+            )
             expected[issue["key"]] = {
                 "title": f["summary"],
                 "status": f["status"]["name"],
@@ -60,6 +69,8 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
                     "created": f["created"],
                     "updated": f["updated"],
                     "resolutionDate": f.get("resolutiondate"),
+                    "sourceEntityBlueprint": source[0] if source else None,
+                    "sourceEntityIdentifier": ":".join(source[1:]) if source else None,
                 },
                 "relations": {
                     "project": f["project"]["key"],

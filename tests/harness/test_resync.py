@@ -71,6 +71,8 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "created": "2025-04-10T17:14:56.000+0000",
             "updated": "2025-04-11T09:00:01.000+0000",
             "resolutionDate": None,
+            "sourceEntityBlueprint": None,
+            "sourceEntityIdentifier": None,
         },
         "relations": {
             "project": "CORE",
