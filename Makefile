@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/yamllint --strict .port deploy config.yaml .yamllint
+	$(BIN)/yamllint --strict .port deploy .github config.yaml .yamllint
+	$(BIN)/actionlint .github/workflows/*.yml deploy/ci/github-actions.yml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
