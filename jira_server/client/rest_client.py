@@ -266,6 +266,8 @@ class JiraServerClient:
                 " (a server that requires a client certificate can drop the connection like "
                 "this: see clientCertificate)"
             )
+        if proxy is not None:
+            hint += f" (through the proxy {proxy.display} from {proxy.source})"
         return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}{hint}"))
 
     def _raise_for_response(self, response: httpx.Response) -> None:
