@@ -191,3 +191,27 @@ def test_a_once_run_with_a_wrong_proxy_password_fails_and_hides_it(
     assert "407 Proxy Authentication Required" in output
     for form in proxy_secret_forms(wrong):
         assert form not in output
+
+
+def test_a_once_run_with_a_wrong_key_password_exits_2_and_hides_it(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    with tls_server(tmp_path / "mtls", require_client_certificate=True) as server:
+        cert, key = server.client_certificate(password=KEY_PASSWORD)
+    wrong = "wrong-" + KEY_PASSWORD
+    result = stack.run_once(
+        extra_env={
+            "OCEAN__INTEGRATION__CONFIG__CLIENT_CERTIFICATE": str(cert),
+            "OCEAN__INTEGRATION__CONFIG__CLIENT_KEY": str(key),
+            "OCEAN__INTEGRATION__CONFIG__CLIENT_KEY_PASSWORD": wrong,
+        },
+        timeout=240,
+        log_name="mtls-wrong.log",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-4000:]
+    assert (
+        "clientKeyPassword (OCEAN__INTEGRATION__CONFIG__CLIENT_KEY_PASSWORD) does not decrypt"
+        in (output)
+    )
+    assert wrong not in output and KEY_PASSWORD not in output
