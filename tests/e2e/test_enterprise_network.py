@@ -114,6 +114,22 @@ async def test_wrong_proxy_password_fails_at_once_and_says_so_without_it(
         assert form not in message
 
 
+async def test_the_charts_self_signed_certificate_is_trusted_without_ca_bundle(
+    jira_tls: TlsServer,
+) -> None:
+    """Port's chart mounts `selfSignedCertificate` at CHART_CERTIFICATE; this image cannot
+    run update-ca-certificates (non-root), so the client trusts the file itself."""
+    untrusted = client_for(jira_tls.url, {})
+    with pytest.raises(JiraConnectionError, match="TLS verification failed"):
+        await server_version(untrusted)
+    settings = load_settings(
+        {"jira_server_host": jira_tls.url, "token": "t-1", "max_retries": 0},
+        environ={},
+        chart_certificate=jira_tls.ca_pem,
+    )
+    assert await server_version(JiraServerClient(settings)) == "9.12.15"
+
+
 async def test_client_certificate_is_required_and_then_accepted(tmp_path: Path) -> None:
     with tls_server(tmp_path / "mtls", require_client_certificate=True) as server:
         without = client_for(server.url, {}, ca_bundle=str(server.ca_pem))
