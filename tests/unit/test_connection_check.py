@@ -162,3 +162,5 @@ async def test_the_check_uses_the_proxy_of_its_environment_and_names_it() -> Non
     assert problem.startswith(f"Cannot reach Jira at {url}")
     assert f"(through the proxy http://{proxy} from HTTP_PROXY)" in problem
     assert "proxy-pw-2Hd7" not in problem
+    assert f"Through:          proxy http://{proxy} (from HTTP_PROXY)" in report.lines()
+    assert "proxy-pw-2Hd7" not in "\n".join(report.lines())
