@@ -40,6 +40,14 @@ class JiraServerIntegration(BaseIntegration):
         self.last_outcome: RunOutcome | None = None
         if context.config.event_listener.type == "ONCE":
             framework.exit_code_at_shutdown(self._exit_code)
+        if self.settings.proxy is not None:
+            proxy = self.settings.proxy
+            logger.info(f"Jira requests go through the proxy {proxy.display} (from {proxy.source})")
+        if self.settings.chart_certificate:
+            logger.info(
+                f"Trusting the certificate the Helm chart mounts at "
+                f"{self.settings.chart_certificate} (selfSignedCertificate) for Jira"
+            )
         if not self.settings.verify_ssl:
             logger.warning(
                 "verifySsl is false: Jira's TLS certificate is NOT verified and the credentials "

@@ -72,6 +72,21 @@ MYSELF_TTL = 60.0
 # Present on issues although some Jira versions do not list them in /rest/api/2/field.
 ALWAYS_PRESENT_FIELDS = frozenset({"parent", "subtasks", "issuelinks", "project", "issuetype"})
 
+# TLS alerts a server sends when it requires a client certificate it did not get or trust.
+_CLIENT_CERTIFICATE_REFUSED = frozenset(
+    {
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    }
+)
+_PROXY_AUTH_HINT = (
+    ": it wants credentials, or rejected them. Put them in the proxy URL "
+    "(http://user:password@proxy:3128, password URL-encoded)"
+)
+
 Page = list[dict[str, Any]]
 TransportFactory = Callable[[JiraSettings], httpx.AsyncBaseTransport]
 
@@ -80,6 +95,9 @@ def network_transport(settings: JiraSettings) -> httpx.AsyncBaseTransport:
     """The real network layer; tests swap it for an in-process emulator or mock."""
     return httpx.AsyncHTTPTransport(
         verify=settings.ssl_verify(),
+        # httpx reads HTTPS_PROXY/NO_PROXY only for transports it builds itself: the settings
+        # resolved them (or proxyUrl) for Jira's host already.
+        proxy=httpx.Proxy(settings.proxy.url) if settings.proxy else None,
         limits=httpx.Limits(
             max_connections=settings.max_concurrent_requests,
             max_keepalive_connections=settings.max_concurrent_requests,
@@ -205,6 +223,16 @@ class JiraServerClient:
                     "(OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST)"
                 )
             )
+        if tls is not None and tls.reason in _CLIENT_CERTIFICATE_REFUSED:
+            setting = "clientCertificate (OCEAN__INTEGRATION__CONFIG__CLIENT_CERTIFICATE)"
+            if self.settings.client_certificate is not None:
+                message = f"{host} refused the client certificate in {setting} ({tls.reason})"
+            else:
+                message = (
+                    f"TLS handshake with {host} failed ({tls.reason}): if it requires a client "
+                    f"certificate (mutual TLS), set {setting} and clientKey"
+                )
+            return JiraConnectionError(self.redact(message))
         if tls is not None:
             hint = (
                 "If Jira's certificate comes from an internal CA, point caBundle "
@@ -213,13 +241,35 @@ class JiraServerClient:
             return JiraConnectionError(
                 self.redact(f"TLS verification failed for {host}: {tls}. {hint}")
             )
+        proxy = self.settings.proxy
+        if isinstance(exc, httpx.ProxyError) and proxy is not None:
+            hint = _PROXY_AUTH_HINT if "407" in str(exc) else ""
+            return JiraConnectionError(
+                self.redact(
+                    f"The proxy {proxy.display} (from {proxy.source}) did not open a connection "
+                    f"to Jira at {host}: {exc}{hint}"
+                )
+            )
         if isinstance(exc, httpx.TimeoutException):
             return JiraConnectionError(
                 f"Jira at {host} did not answer within {self.settings.request_timeout:.0f}s "
                 "(requestTimeout), after retries"
             )
         reason = str(exc) or type(exc).__name__
-        return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}"))
+        hint = ""
+        if (
+            isinstance(exc, httpx.ReadError)
+            and host.startswith("https:")
+            and self.settings.client_certificate is None
+        ):
+            # Over TLS 1.3 a server that wants a client certificate may just reset.
+            hint = (
+                " (a server that requires a client certificate can drop the connection like "
+                "this: see clientCertificate)"
+            )
+        if proxy is not None:
+            hint += f" (through the proxy {proxy.display} from {proxy.source})"
+        return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}{hint}"))
 
     def _raise_for_response(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -236,6 +286,12 @@ class JiraServerClient:
             )
         if status < 400:
             return
+        if status == 407 and self.settings.proxy is not None:
+            # Plain-HTTP Jira: the proxy answers the forwarded request itself.
+            raise JiraConnectionError(
+                f"The proxy {self.settings.proxy.display} (from {self.settings.proxy.source}) "
+                f"refused {where} with 407 Proxy Authentication Required{_PROXY_AUTH_HINT}"
+            )
         messages = self._jira_messages(response)
         detail = f": {'; '.join(messages)}" if messages else ""
         if status == 401:
