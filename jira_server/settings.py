@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from jira_server.blueprints import DEFAULT_PREFIX, validate_namespace, validate_prefix
 from jira_server.errors import SettingsError
 
 ENV_PREFIX = "OCEAN__INTEGRATION__CONFIG__"
@@ -81,6 +82,9 @@ class JiraSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     full_sync: bool = False
     catalog_max_concurrent_requests: int = 16
+    # Coexistence and many instances in one catalog (jira_server/blueprints.py).
+    blueprint_prefix: str = DEFAULT_PREFIX
+    instance_namespace: str = ""
 
     @property
     def secrets(self) -> list[str]:
@@ -263,6 +267,13 @@ def load_settings(raw: Mapping[str, Any]) -> JiraSettings:
             16,
             1,
             MAX_CATALOG_CONCURRENCY,
+        ),
+        # Coexistence and many instances in one catalog.
+        blueprint_prefix=validate_prefix(
+            _text(raw, "blueprint_prefix"), setting_name("blueprintPrefix")
+        ),
+        instance_namespace=validate_namespace(
+            _text(raw, "instance_namespace"), setting_name("instanceNamespace")
         ),
     )
     if ca_bundle:

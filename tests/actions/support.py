@@ -12,6 +12,7 @@ import yaml
 from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import ActionRun, Entity, IntegrationRun
 
+from jira_server import blueprints
 from jira_server.actions.catalog_sync import CatalogSync
 from jira_server.actions.reporting import Success
 from jira_server.client.rest_client import JiraServerClient
@@ -97,7 +98,7 @@ class RecordingRegister:
     async def __call__(self, items: list[dict[str, Any]]) -> list[Entity]:
         self.raw.extend(items)
         return [
-            Entity(identifier=i["key"], blueprint="jiraServerIssue", title=None, icon=None)
+            Entity(identifier=i["key"], blueprint=blueprints.ISSUE, title=None, icon=None)
             for i in items
         ]
 

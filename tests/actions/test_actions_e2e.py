@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jira_server import blueprints
 from local_stack.catalog.testing import CatalogClient, spawn_ocean_sail, start_catalog
 from local_stack.process import RunningServer, start_server
 from tests.support.processes import stop_sail
@@ -143,7 +144,7 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
     assert created["status"] == "SUCCESS", created
     key = created["summary"].split(":")[0].removeprefix("Created ")
     assert created["summary"] == (
-        f"Created {key}: Created from Port; upserted into the catalog (jiraServerIssue {key})"
+        f"Created {key}: Created from Port; upserted into the catalog (jiraServerSyncIssue {key})"
     )
     assert created["link"] == f"{stack.jira.url}/browse/{key}"
     assert any(f"Jira created {key}" in log["message"] for log in created["logs"])
@@ -192,6 +193,6 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
 
 
 def _entity(client: CatalogClient, key: str) -> dict[str, Any]:
-    found = [e for e in client.entities("jiraServerIssue") if e["identifier"] == key]
+    found = [e for e in client.entities(blueprints.ISSUE) if e["identifier"] == key]
     assert len(found) == 1, key
     return found[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_server import blueprints
 from tests.support import jira_mock
 from tests.support.harness import booted, default_mapping, resource
 
@@ -13,7 +14,7 @@ from tests.support.harness import booted, default_mapping, resource
 def stale_issue() -> dict[str, Any]:
     return {
         "identifier": "GONE-1",
-        "blueprint": "jiraServerIssue",
+        "blueprint": blueprints.ISSUE,
         "title": "Stale",
         "properties": {},
         "relations": {},
@@ -70,7 +71,7 @@ async def test_unknown_mapped_field_is_null_and_the_rest_syncs() -> None:
     async with booted(jira.transport(), mapping=mapping) as harness:
         result = await harness.trigger_resync()
     assert result.errors == []
-    issues = [e for e in result.upserted_entities if e["blueprint"] == "jiraServerIssue"]
+    issues = [e for e in result.upserted_entities if e["blueprint"] == blueprints.ISSUE]
     assert len(issues) == 6 and all(e["properties"]["points"] is None for e in issues)
 
 
@@ -105,7 +106,7 @@ async def test_relation_targets_outside_the_selectors_survive_reconciliation() -
         old["fields"]["reporter"] = carol
     placeholder = {
         "identifier": carol["key"],
-        "blueprint": "jiraServerUser",
+        "blueprint": blueprints.USER,
         "properties": {},
         "relations": {},
     }

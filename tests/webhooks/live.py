@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import yaml
 
+from jira_server import blueprints
 from local_stack.catalog.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -29,7 +30,7 @@ from local_stack.stack import REPO_ROOT, JiraControl
 from tests.support.processes import stop_sail
 
 INTEGRATION_TYPE = "jira-server-sync"
-ISSUE_BP, PROJECT_BP, USER_BP = "jiraServerIssue", "jiraServerProject", "jiraServerUser"
+ISSUE_BP, PROJECT_BP, USER_BP = blueprints.ISSUE, blueprints.PROJECT, blueprints.USER
 # Throw-away credentials of these tests, distinctive so a leak is easy to find in logs.
 ADMIN, ADMIN_TOKEN = "sync-bot", "pat-WH-9f3c2a71d8e4b6a0"
 VIEWER, VIEWER_TOKEN = "viewer", "pat-WH-viewer-55d1e0c2"
