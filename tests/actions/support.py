@@ -37,8 +37,8 @@ def make_emulator(**overrides: Any) -> EmulatorApp:
     return create_app(config)
 
 
-def jira_client(app: EmulatorApp) -> JiraServerClient:
-    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN})
+def jira_client(app: EmulatorApp, **raw_settings: str) -> JiraServerClient:
+    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN, **raw_settings})
     return JiraServerClient(settings, transport=EmulatorTransport(app))
 
 
