@@ -126,6 +126,25 @@ def namespaced_expression(expression: str, namespace: str) -> str:
     )
 
 
+def split_namespaced(expression: str) -> tuple[str, str] | None:
+    """(namespace, inner expression) of an expression ``namespaced_expression`` wrote, else
+    None: the delta run lists tens of thousands of issues and reads ``.key`` directly."""
+    match = _NAMESPACED_RE.fullmatch(expression.strip())
+    if match is None:
+        return None
+    head = json.loads(match["head"])
+    if match["again"] != match["head"] or not head.endswith(NAMESPACE_SEPARATOR):
+        return None
+    return head[: -len(NAMESPACE_SEPARATOR)], match["inner"]
+
+
+_NAMESPACED_RE = re.compile(
+    r'\((?P<inner>.*)\) \| if type == "array" then map\((?P<head>"[^"\\]*") \+ tostring\) '
+    r'elif \. == null then null else (?P<again>"[^"\\]*") \+ tostring end',
+    re.S,
+)
+
+
 def namespaced_mapping(config: dict[str, Any], namespace: str) -> dict[str, Any]:
     """The port app config with every resource's identifier and relations namespaced."""
     if not namespace:

@@ -200,3 +200,28 @@ def test_prefix_and_namespace_defaults_and_values() -> None:
     assert blueprints.without_namespace("dc.eu:PROJ-1", "dc.eu") == "PROJ-1"
     assert blueprints.without_namespace("legacy:PROJ-1", "dc.eu") is None
     assert blueprints.namespaced("PROJ-1", "") == "PROJ-1"
+
+
+def test_the_delta_listing_reads_a_namespaced_key_directly_as_jq_would(tmp_path: Path) -> None:
+    """The delta run lists every issue of the JQL: a namespaced ``.key`` identifier takes the
+    direct path, with jq's result (the rendered text survives the YAML round trip)."""
+    from jira_server.kinds.issue import IssueScope
+    from jira_server.resources import IssueResourceConfig, JiraServerPortAppConfig
+
+    _, config, _ = load(rendered(tmp_path, namespace="legacy"))
+    parsed = JiraServerPortAppConfig.parse_obj(config)
+    resource = next(r for r in parsed.resources if isinstance(r, IssueResourceConfig))
+    identifier = resource.port.entity.mappings.identifier
+    assert isinstance(identifier, str)
+    assert blueprints.split_namespaced(identifier) == ("legacy", ".key")
+    scope = IssueScope(resource, client=None)  # type: ignore[arg-type]
+    keys = scope._keys()
+    issue = {"id": "10001", "key": "PROJ-1", "fields": {"updated": "2026-12-01T10:00:00.000+0000"}}
+    assert keys(issue) == (True, blueprints.ISSUE, "legacy:PROJ-1")
+    assert jq_first(identifier, issue) == "legacy:PROJ-1"
+    assert "program" not in keys.__code__.co_freevars  # the direct path, not a jq program
+    assert blueprints.split_namespaced(".key") is None
+    assert blueprints.split_namespaced(blueprints.namespaced_expression(".id", "dc")) == (
+        "dc",
+        ".id",
+    )
