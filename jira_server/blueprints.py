@@ -145,6 +145,24 @@ _NAMESPACED_RE = re.compile(
 )
 
 
+def namespace_missing(kind: str, position: int, identifier: Any, namespace: str) -> str | None:
+    """Why a resource's identifier ignores ``instanceNamespace`` (it would write over the
+    entities of another instance with the same keys), or None. An identifier counts as
+    namespaced when it contains the namespace as a string literal, ``"legacy:``."""
+    if not namespace:
+        return None
+    head = f"{namespace}{NAMESPACE_SEPARATOR}"
+    text = identifier if isinstance(identifier, str) else json.dumps(identifier)
+    if f'"{head}' in text or f"'{head}" in text:
+        return None
+    return (
+        f"instanceNamespace is {namespace!r} but the identifier of {kind} (resource "
+        f"#{position}) does not add it ({text[:80]!r}): its entities would overwrite those of "
+        f'another Jira instance with the same keys. Prefix identifier and relations with "{head}" '
+        "(see the README, Enterprise networks) or clear instanceNamespace"
+    )
+
+
 def namespaced_mapping(config: dict[str, Any], namespace: str) -> dict[str, Any]:
     """The port app config with every resource's identifier and relations namespaced."""
     if not namespace:
