@@ -4,6 +4,7 @@ renames or changes one of them fails here, naming it, instead of changing what a
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from importlib.metadata import version
 from pathlib import Path
@@ -106,6 +107,11 @@ def test_the_default_resources_are_read_from_the_configured_directory(tmp_path: 
     from jira_server.resources import JiraServerPortAppConfig
 
     assert "resources_path" in IntegrationConfiguration.model_fields, "resources_path"
+    # The integration (whose __init__ renders the resources) is built before the defaults
+    # are installed: ``ocean sail`` loads the app, then calls initialize_defaults.
+    ocean_run = importlib.import_module("port_ocean.run")  # the package exports run() itself
+    sail = inspect.getsource(ocean_run.run)
+    assert -1 < sail.index("load_ocean_app(") < sail.index("initialize_defaults("), "port_ocean.run"
     setup_source = inspect.getsource(default_origin_setup.DefaultOriginSetup.__init__)
     assert "integration_config.resources_path" in setup_source, "DefaultOriginSetup"
     source = Path(__file__).resolve().parents[2] / ".port" / "resources"
