@@ -208,6 +208,8 @@ def render_resources(
     when both are the defaults (``source`` is then used as it is)."""
     if prefix == DEFAULT_PREFIX and not namespace:
         return None
+    if not source.is_dir():
+        return None  # nothing to install; the framework warns about the missing directory
     target = target or Path(tempfile.mkdtemp(prefix="jira-server-sync-resources-"))
     shutil.copytree(source, target, dirs_exist_ok=True)
     blueprints_file, mapping_file, actions_file = (target / name for name in RESOURCE_FILES)

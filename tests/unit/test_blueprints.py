@@ -64,6 +64,8 @@ def test_the_default_files_name_only_the_modules_blueprints() -> None:
 
 def test_the_defaults_are_used_as_they_are_without_prefix_or_namespace(tmp_path: Path) -> None:
     assert blueprints.render_resources(RESOURCES, blueprints.DEFAULT_PREFIX, "", "x") is None
+    # No resources directory (OCEAN__RESOURCES_PATH pointing nowhere): nothing to render.
+    assert blueprints.render_resources(tmp_path / "missing", "acme", "ns", "x") is None
 
 
 def test_a_prefix_renames_every_blueprint_relation_target_and_action(tmp_path: Path) -> None:
