@@ -14,7 +14,7 @@ from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
 from port_ocean.core.integrations.base import BaseIntegration
 
 from jira_server import framework
-from jira_server.blueprints import render_resources
+from jira_server.blueprints import DEFAULT_PREFIX, render_resources
 from jira_server.errors import SettingsError
 from jira_server.mapping.entity_processor import JointProgramEntityProcessor
 from jira_server.redaction import Redactor
@@ -116,6 +116,8 @@ def load_settings_or_exit(raw: dict[str, Any]) -> JiraSettings:
 def install_resources_for(settings: JiraSettings, config: Any) -> None:
     """With a blueprint prefix or an instance namespace, the framework installs a rendered
     copy of the default resources (see jira_server/blueprints.py)."""
+    if settings.blueprint_prefix == DEFAULT_PREFIX and not settings.instance_namespace:
+        return
     rendered = render_resources(
         framework.resources_dir(config),
         prefix=settings.blueprint_prefix,

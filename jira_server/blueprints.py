@@ -145,7 +145,9 @@ _NAMESPACED_RE = re.compile(
 )
 
 
-def namespace_missing(kind: str, position: int, identifier: Any, namespace: str) -> str | None:
+def namespace_missing(
+    kind: str, position: int | None, identifier: Any, namespace: str
+) -> str | None:
     """Why a resource's identifier ignores ``instanceNamespace`` (it would write over the
     entities of another instance with the same keys), or None. An identifier counts as
     namespaced when it contains the namespace as a string literal, ``"legacy:``."""
@@ -156,8 +158,9 @@ def namespace_missing(kind: str, position: int, identifier: Any, namespace: str)
     if f'"{head}' in text or f"'{head}" in text:
         return None
     return (
-        f"instanceNamespace is {namespace!r} but the identifier of {kind} (resource "
-        f"#{position}) does not add it ({text[:80]!r}): its entities would overwrite those of "
+        f"instanceNamespace is {namespace!r} but the identifier of {kind}"
+        + ("" if position is None else f" (resource #{position})")
+        + f" does not add it ({text[:80]!r}): its entities would overwrite those of "
         f'another Jira instance with the same keys. Prefix identifier and relations with "{head}" '
         "(see the README, Enterprise networks) or clear instanceNamespace"
     )
