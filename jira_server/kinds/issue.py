@@ -170,9 +170,9 @@ class IssueScope:
         if query == "true" and literal is not None and identifier in (".key", ".id"):
             name = identifier[1:]
             return lambda issue: (True, literal, issue.get(name))
-        namespaced = split_namespaced(identifier)
-        if query == "true" and literal is not None and namespaced and namespaced[1] in NATURAL:
-            namespace, name = namespaced[0], namespaced[1][1:]
+        split = split_namespaced(identifier)  # instanceNamespace's rendering of .key/.id
+        if query == "true" and literal is not None and split and split[1] in NATURAL:
+            namespace, name = split[0], split[1][1:]
             return lambda issue: (True, literal, _with_namespace(issue.get(name), namespace))
         program = jq.compile(
             "[" + ", ".join(f"([first(({format_jq_filter(e)}\n))][0])" for e in self._text()) + "]"
