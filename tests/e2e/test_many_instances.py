@@ -143,6 +143,9 @@ def test_a_deletion_in_one_jira_touches_only_that_instance(
 
     result = legacy.run("legacy-2.log")
     assert result.returncode == 0, tail(result)
+    # A delta run: its listing reads the namespaced keys, the guard confirms in its Jira.
+    assert "issue (resource #6): delta sync" in result.stdout + result.stderr
+    assert "Jira confirmed" in result.stdout + result.stderr
     after = assert_catalog_holds_both(legacy, dc)
     gone = {f"legacy:{key}" for key in deleted}
     assert not gone & set(after[blueprints.ISSUE])

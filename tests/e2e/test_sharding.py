@@ -141,6 +141,7 @@ def test_reconciliation_of_one_shard_never_deletes_the_others(
     # and none of the other shard's, not even those gone from Jira.
     run = primary.run("shard-1-2.log")
     assert "Jira confirmed" in run.stdout + run.stderr
+    assert "issue (resource #6): delta sync" in run.stdout + run.stderr
     after = snapshot(primary.stack)
     assert not gone_first & set(after[blueprints.ISSUE])
     assert other.issues(after) == other.issues(before)
