@@ -48,6 +48,7 @@ from typing import Any
 import httpx
 import psutil
 
+from jira_server import blueprints
 from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
 from local_stack.catalog.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ocean_executable
@@ -61,7 +62,7 @@ from local_stack.stack import (
 
 NAIVE_CLIENT = Path(__file__).resolve().parent / "naive_client"
 DEFAULT_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
-ISSUE_BLUEPRINT = "jiraServerIssue"
+ISSUE_BLUEPRINT = blueprints.ISSUE
 ENTITY_ROUTES = (
     "POST /v1/blueprints/{blueprint}/entities/bulk",
     "POST /v1/blueprints/{blueprint}/entities/search",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from jira_server.blueprints import DEFAULT_PREFIX, validate_namespace, validate_prefix
 from jira_server.errors import SettingsError
 
 ENV_PREFIX = "OCEAN__INTEGRATION__CONFIG__"
@@ -94,6 +95,9 @@ class JiraSettings:
     proxy: JiraProxy | None = None
     client_certificate: ClientCertificate | None = None
     chart_certificate: str | None = None
+    # Coexistence and many instances in one catalog (jira_server/blueprints.py).
+    blueprint_prefix: str = DEFAULT_PREFIX
+    instance_namespace: str = ""
 
     @property
     def secrets(self) -> list[str]:
@@ -318,6 +322,13 @@ def load_settings(
         proxy=jira_proxy(host, _text(raw, "proxy_url"), os.environ if environ is None else environ),
         client_certificate=_client_certificate(raw),
         chart_certificate=_chart_certificate(chart_certificate),
+        # Coexistence and many instances in one catalog.
+        blueprint_prefix=validate_prefix(
+            _text(raw, "blueprint_prefix"), setting_name("blueprintPrefix")
+        ),
+        instance_namespace=validate_namespace(
+            _text(raw, "instance_namespace"), setting_name("instanceNamespace")
+        ),
     )
     _check_tls_files(settings)
     if ca_bundle:

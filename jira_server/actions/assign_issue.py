@@ -2,7 +2,7 @@
 
 "The caller" is the Jira user whose e-mail address is the one Port gives for the user who
 ran the action (``callerEmail`` = ``{{ .trigger.by.user.email }}``), looked up among the
-``jiraServerUser`` entities in the catalog. Jira Server assigns by username (``name``).
+user entities (``jiraServerSyncUser``) in the catalog. Jira Server assigns by username (``name``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from jira_server.actions.base import JiraActionExecutor, Log, Outcome
 from jira_server.actions.catalog_sync import IssueCatalog
 from jira_server.actions.catalog_users import (
-    USER_BLUEPRINT,
     OceanUserDirectory,
     UserDirectory,
 )
@@ -36,11 +35,11 @@ class AssignIssueExecutor(JiraActionExecutor):
         users: UserDirectory | None = None,
     ) -> None:
         super().__init__(client=client, reporter=reporter, catalog=catalog)
-        self._users: UserDirectory = users or OceanUserDirectory()
+        self._users = users
 
-    async def _caller(self, email: str, log: Log) -> str:
+    async def _caller(self, email: str, log: Log, users: UserDirectory) -> str:
         try:
-            found = await self._users.by_email(email)
+            found = await users.by_email(email)
         except Exception as exc:
             raise ActionInputError(
                 f"Could not look up the Jira user of {email} in the catalog ({exc}); choose "
@@ -51,7 +50,7 @@ class AssignIssueExecutor(JiraActionExecutor):
         if not found:
             raise ActionInputError(
                 f"No Jira user with the e-mail address {email} is in the catalog "
-                f"({USER_BLUEPRINT} entities): choose the assignee in the action's form, or "
+                f"({users.blueprint()} entities): choose the assignee in the action's form, or "
                 "check that the user kind is synced and the addresses match",
                 "Unknown user",
             )
@@ -79,7 +78,8 @@ class AssignIssueExecutor(JiraActionExecutor):
         key = wanted.issue_key
         username = wanted.assignee
         if username is None and wanted.caller_email is not None:
-            username = await self._caller(wanted.caller_email, log)
+            users = self._users or OceanUserDirectory(client.settings.blueprint_prefix)
+            username = await self._caller(wanted.caller_email, log, users)
         if username is None:  # AssignInput.parse refuses a run with neither
             raise ActionInputError("Input 'assignee' is required")
         await log(f"Assigning {key} to {username}")

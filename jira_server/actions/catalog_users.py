@@ -1,5 +1,6 @@
-"""Who the caller of a run is in Jira, as the catalog knows it: the ``jiraServerUser``
-entities (synced by this integration) whose ``emailAddress`` is the caller's e-mail."""
+"""Who the caller of a run is in Jira, as the catalog knows it: the user entities
+(``jiraServerSyncUser``, or the configured ``blueprintPrefix``; synced by this integration)
+whose ``emailAddress`` is the caller's e-mail."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Protocol
 from port_ocean.clients.port.types import UserAgentType
 from port_ocean.context.ocean import ocean
 
-USER_BLUEPRINT = "jiraServerUser"
+from jira_server.blueprints import DEFAULT_PREFIX, blueprint
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,19 @@ class CatalogUser:
 class UserDirectory(Protocol):
     async def by_email(self, email: str) -> list[CatalogUser]: ...
 
+    def blueprint(self) -> str: ...
+
 
 class OceanUserDirectory:
     """Searches the catalog through the framework's Port client (this integration's own
-    entities only: the framework adds its datasource rules)."""
+    entities only: the framework adds its datasource rules). ``prefix`` is the installation's
+    ``blueprintPrefix``."""
+
+    def __init__(self, prefix: str = DEFAULT_PREFIX) -> None:
+        self._blueprint = blueprint("user", prefix)
+
+    def blueprint(self) -> str:
+        return self._blueprint
 
     async def by_email(self, email: str) -> list[CatalogUser]:
         entities = await ocean.port_client.search_entities(
@@ -33,7 +43,7 @@ class OceanUserDirectory:
             query={
                 "combinator": "and",
                 "rules": [
-                    {"property": "$blueprint", "operator": "=", "value": USER_BLUEPRINT},
+                    {"property": "$blueprint", "operator": "=", "value": self._blueprint},
                     {"property": "emailAddress", "operator": "=", "value": email},
                 ],
             },

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jira_server.actions.errors import ActionInputError
+from jira_server.blueprints import NAMESPACE_SEPARATOR, without_namespace
 
 # Validated before a key goes into a URL path (it is URL-encoded as well).
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
@@ -41,6 +42,31 @@ ENTITY_ID = re.compile(r"[A-Za-z0-9@_.+:/=\-]+")
 SOURCE_LABEL_PREFIX = "port-entity:"
 
 Properties = Mapping[str, Any]
+
+
+# Inputs Port fills from an entity identifier (``{{ .entity.identifier }}``...).
+IDENTIFIER_INPUTS = ("issueKey", "projectKey")
+
+
+def of_this_instance(properties: Properties, namespace: str) -> dict[str, Any]:
+    """The inputs with this instance's ``instanceNamespace`` taken off the identifiers: the
+    rendered actions strip it themselves, actions created before the namespace was set do
+    not. An identifier of another instance is refused, never sent to this Jira."""
+    cleaned = dict(properties)
+    if not namespace:
+        return cleaned
+    for name in IDENTIFIER_INPUTS:
+        value = cleaned.get(name)
+        if not isinstance(value, str) or NAMESPACE_SEPARATOR not in value:
+            continue
+        key = without_namespace(value.strip(), namespace)
+        if key is None:
+            raise ActionInputError(
+                f"Input '{name}' is {value!r}, an entity of another Jira instance: this "
+                f"installation serves instanceNamespace {namespace!r}"
+            )
+        cleaned[name] = key
+    return cleaned
 
 
 def reject_unknown(properties: Properties, allowed: tuple[str, ...]) -> None:

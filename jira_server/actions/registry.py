@@ -14,6 +14,7 @@ from pathlib import Path
 from loguru import logger
 from port_ocean.context.ocean import ocean
 
+from jira_server import framework
 from jira_server.actions.add_comment import AddCommentExecutor
 from jira_server.actions.assign_issue import AssignIssueExecutor
 from jira_server.actions.base import JiraActionExecutor
@@ -54,7 +55,10 @@ def register_actions() -> None:
     if not ocean.config.actions_processor.enabled:
         return
     identifier = ocean.config.integration.identifier
-    foreign = foreign_definitions(identifier)
+    # The defaults the framework installs: a rendered copy under a prefix or namespace.
+    foreign = foreign_definitions(
+        identifier, framework.resources_dir(ocean.config) / ACTIONS_FILE.name
+    )
     if foreign:
         logger.warning(
             f"The default actions {', '.join(foreign)} invoke another installation than this "

@@ -17,6 +17,7 @@ from typing import Any
 import jq
 from loguru import logger
 
+from jira_server.blueprints import namespaced, split_namespaced
 from jira_server.client.rest_client import JiraServerClient, project_of_key
 from jira_server.framework import format_jq_filter
 from jira_server.kinds.base import KindSupport, lookup_all
@@ -108,6 +109,13 @@ class ScopeItem:
     updated: datetime | None
 
 
+NATURAL = (".key", ".id")
+
+
+def _with_namespace(value: Any, namespace: str) -> str | None:
+    return None if value is None else namespaced(str(value), namespace)
+
+
 class IssueScope:
     """The delta run's listing of what the JQL selects now, with the keys the mapping would
     give each issue (selector query, blueprint and identifier run on the listed fields)."""
@@ -162,6 +170,10 @@ class IssueScope:
         if query == "true" and literal is not None and identifier in (".key", ".id"):
             name = identifier[1:]
             return lambda issue: (True, literal, issue.get(name))
+        split = split_namespaced(identifier)  # instanceNamespace's rendering of .key/.id
+        if query == "true" and literal is not None and split and split[1] in NATURAL:
+            namespace, name = split[0], split[1][1:]
+            return lambda issue: (True, literal, _with_namespace(issue.get(name), namespace))
         program = jq.compile(
             "[" + ", ".join(f"([first(({format_jq_filter(e)}\n))][0])" for e in self._text()) + "]"
         )

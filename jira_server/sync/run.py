@@ -36,6 +36,7 @@ from port_ocean.context.resource import resource_context
 from port_ocean.core.models import Entity
 
 from jira_server import framework, progress
+from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import get_client
 from jira_server.client.rest_client import JiraServerClient
 from jira_server.kinds import support_for
@@ -212,6 +213,14 @@ class SyncRun:
             return
         if not config.resources:
             logger.info("The mapping has no resources: nothing to sync")
+            return
+        for position, resource in enumerate(config.resources):
+            identifier = resource.port.entity.mappings.identifier
+            namespace = self.settings.instance_namespace
+            if problem := namespace_missing(str(resource.kind), position, identifier, namespace):
+                outcome.fail(Phase.CONFIG, f"{resource.kind} (resource #{position})", problem)
+        # Checked before Jira and the catalog are touched: nothing is written or deleted.
+        if outcome.failed:
             return
         self.client = client = get_client()
         limits = Limits(self.settings.catalog_max_concurrent_requests)

@@ -28,6 +28,7 @@ from port_ocean.core.handlers.webhook.webhook_event import (
     WebhookEventRawResults,
 )
 
+from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraResponseError
 from jira_server.mapping.enrichment import SprintEnrichment
@@ -100,6 +101,28 @@ class JiraWebhookProcessor(AbstractWebhookProcessor):
             return False
         return True
 
+    async def handle_event(
+        self, payload: EventPayload, resource: ResourceConfig
+    ) -> WebhookEventRawResults:
+        """``handle``, unless the mapping's identifier ignores instanceNamespace: its entities
+        would overwrite another instance's (the resync fails for the same reason)."""
+        problem = namespace_missing(
+            str(resource.kind),
+            None,
+            resource.port.entity.mappings.identifier,
+            current_settings().instance_namespace,
+        )
+        if problem:
+            logger.error(f"Ignored a '{self.event_name(payload)}' delivery: {problem}")
+            return WebhookEventRawResults(updated_raw_results=[], deleted_raw_results=[])
+        return await self.handle(payload, resource)
+
+    @abstractmethod
+    async def handle(
+        self, payload: EventPayload, resource: ResourceConfig
+    ) -> WebhookEventRawResults:
+        """The raw results of one authenticated, validated delivery."""
+
     @abstractmethod
     def reference(self, payload: EventPayload) -> object:
         """The validated key/id the delivery names; raises InvalidReference."""
@@ -125,7 +148,7 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> IssueRef:
         return issue_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)
@@ -175,7 +198,7 @@ class ProjectWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> ProjectRef:
         return project_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)
@@ -209,7 +232,7 @@ class UserWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> UserRef:
         return user_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)

@@ -14,6 +14,7 @@ from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import ActionRun, Entity, IntegrationRun
 from port_ocean.exceptions.execution_manager import ActionExecutionError
 
+from jira_server import blueprints
 from jira_server.actions.assign_issue import AssignIssueExecutor
 from jira_server.actions.base import JiraActionExecutor
 from jira_server.actions.catalog_sync import CatalogSync, OceanIssueCatalog
@@ -41,8 +42,8 @@ def make_emulator(**overrides: Any) -> EmulatorApp:
     return create_app(config)
 
 
-def jira_client(app: EmulatorApp) -> JiraServerClient:
-    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN})
+def jira_client(app: EmulatorApp, **raw_settings: str) -> JiraServerClient:
+    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN, **raw_settings})
     return JiraServerClient(settings, transport=EmulatorTransport(app))
 
 
@@ -102,7 +103,7 @@ class RecordingRegister:
     async def __call__(self, items: list[dict[str, Any]]) -> list[Entity]:
         self.raw.extend(items)
         return [
-            Entity(identifier=i["key"], blueprint="jiraServerIssue", title=None, icon=None)
+            Entity(identifier=i["key"], blueprint=blueprints.ISSUE, title=None, icon=None)
             for i in items
         ]
 
@@ -120,10 +121,13 @@ class NoCatalog:
 
 @dataclass
 class FakeUsers:
-    """The catalog's jiraServerUser entities, by e-mail address."""
+    """The catalog's user entities, by e-mail address."""
 
     users: dict[str, list[CatalogUser]] = field(default_factory=dict)
     searched: list[str] = field(default_factory=list)
+
+    def blueprint(self) -> str:
+        return blueprints.USER
 
     async def by_email(self, email: str) -> list[CatalogUser]:
         self.searched.append(email)

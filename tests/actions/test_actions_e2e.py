@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jira_server import blueprints
 from local_stack.catalog.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -149,7 +150,7 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
     assert created["status"] == "SUCCESS", created
     key = created["summary"].split(":")[0].removeprefix("Created ")
     assert created["summary"] == (
-        f"Created {key}: Created from Port; upserted into the catalog (jiraServerIssue {key})"
+        f"Created {key}: Created from Port; upserted into the catalog (jiraServerSyncIssue {key})"
     )
     assert created["link"] == f"{stack.jira.url}/browse/{key}"
     assert any(f"Jira created {key}" in log["message"] for log in created["logs"])
@@ -251,7 +252,7 @@ def test_actions_from_a_service_and_assign_to_the_caller(stack: Stack) -> None:
 
     user = next(
         u
-        for u in stack.client.entities("jiraServerUser")
+        for u in stack.client.entities(blueprints.USER)
         if u["properties"].get("active") and u["properties"].get("emailAddress")
     )
     email = user["properties"]["emailAddress"]
@@ -279,7 +280,7 @@ def test_actions_from_a_service_and_assign_to_the_caller(stack: Stack) -> None:
     key = created["summary"].split(":")[0].removeprefix("Created ").split(" ")[0]
     assert created["summary"] == (
         f"Created {key} for service payments: Error budget burnt; upserted into the catalog "
-        f"(jiraServerIssue {key})"
+        f"({blueprints.ISSUE} {key})"
     )
     entity = _entity(stack.client, key)
     assert entity["properties"]["sourceEntityBlueprint"] == "service"
@@ -314,6 +315,6 @@ def test_actions_from_a_service_and_assign_to_the_caller(stack: Stack) -> None:
 
 
 def _entity(client: CatalogClient, key: str) -> dict[str, Any]:
-    found = [e for e in client.entities("jiraServerIssue") if e["identifier"] == key]
+    found = [e for e in client.entities(blueprints.ISSUE) if e["identifier"] == key]
     assert len(found) == 1, key
     return found[0]

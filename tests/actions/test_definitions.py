@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from jira_server import blueprints
 from jira_server.actions import executors
 from jira_server.actions.errors import ActionInputError
 from jira_server.actions.inputs import (
@@ -73,12 +74,12 @@ def test_user_inputs_and_blueprints_exist_and_templates_read_them() -> None:
             # Not tied to a blueprint: it acts on an entity of any blueprint.
             assert "blueprintIdentifier" not in trigger and trigger["operation"] == "CREATE"
         else:
-            assert trigger["blueprintIdentifier"] == "jiraServerIssue"
+            assert trigger["blueprintIdentifier"] == blueprints.ISSUE
         inputs = trigger["userInputs"]["properties"]
         assert set(trigger["userInputs"]["required"]) <= set(inputs)
         assert trigger["userInputs"]["order"] == list(inputs)
         for spec in inputs.values():
-            assert spec.get("blueprint", "jiraServerIssue") in BLUEPRINTS
+            assert spec.get("blueprint", blueprints.ISSUE) in BLUEPRINTS
         templates = " ".join(
             action["invocationMethod"]["integrationActionExecutionProperties"].values()
         )

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from jira_server import blueprints
 from jira_server.actions.assign_issue import AssignIssueExecutor
-from jira_server.actions.catalog_users import CatalogUser
+from jira_server.actions.catalog_users import CatalogUser, OceanUserDirectory
 from jira_server.actions.create_from_entity import CreateIssueFromEntityExecutor
 from jira_server.client.rest_client import JiraServerClient
 from jira_server.settings import load_settings
@@ -227,3 +228,8 @@ async def test_jiras_refusal_of_an_assignee_reaches_the_run(
     )
     assert "assignee: User 'ghost' does not exist." in str(error)
     assert error.status_label == "Jira rejected"
+
+
+def test_the_caller_is_looked_up_in_the_user_blueprint_of_the_installations_prefix() -> None:
+    assert OceanUserDirectory().blueprint() == blueprints.USER
+    assert OceanUserDirectory("acmeJira").blueprint() == "acmeJiraUser"

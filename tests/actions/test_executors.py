@@ -335,6 +335,27 @@ async def test_add_comment_empty_body_and_unknown_issue(
     assert missing.status_label == "Not found"
 
 
+async def test_a_namespaced_entity_identifier_is_this_instances_jira_key(
+    app: EmulatorApp,
+) -> None:
+    """Under instanceNamespace, Port passes ``legacy:PROJ-1`` where an action was created
+    before the namespace (the rendered actions strip it themselves): the key is PROJ-1; an
+    identifier of another instance never reaches this Jira."""
+    client = jira_client(app, instance_namespace="legacy")
+    try:
+        key = open_issue(app)
+        harness = Harness(client)
+        await harness.run(AddCommentExecutor, issueKey=f"legacy:{key}", body="namespaced")
+        assert harness.reporter.success is not None
+        assert [raw["key"] for raw in harness.register.raw] == [key]
+        requests = app.state.stats.requests
+        error = await Harness(client).fail(AddCommentExecutor, issueKey=f"dc:{key}", body="x")
+        assert "another Jira instance" in str(error) and "'legacy'" in str(error)
+        assert app.state.stats.requests == requests
+    finally:
+        await client.aclose()
+
+
 async def test_add_comment_without_permission(app: EmulatorApp, jira: JiraServerClient) -> None:
     app.writes.settings.update({"denied_permissions": ["ADD_COMMENTS"]})
     error = await Harness(jira).fail(AddCommentExecutor, issueKey=open_issue(app), body="hi")

@@ -9,6 +9,7 @@ from typing import Any
 from port_ocean.context.event import EventType, event_context
 from port_ocean.context.ocean import ocean
 
+from jira_server import blueprints
 from jira_server.actions.create_from_entity import CreateIssueFromEntityExecutor
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
@@ -51,7 +52,7 @@ async def test_executors_are_registered_and_the_mapping_applies_to_the_new_issue
         assert reporter.success is not None, reporter.text()
         key = reporter.success.output["issueKey"]
         entity = _entity(harness.port_mock.upserted_entities, key)
-        assert entity["blueprint"] == "jiraServerIssue"
+        assert entity["blueprint"] == blueprints.ISSUE
         assert entity["title"] == "Mapped right away"
         assert {
             "url": f"{DEFAULT_BASE_URL}/browse/{key}",
@@ -63,7 +64,10 @@ async def test_executors_are_registered_and_the_mapping_applies_to_the_new_issue
         }.items() <= entity["properties"].items()
         assert entity["relations"]["project"] == project
         assert entity["properties"]["sourceEntityBlueprint"] is None
-        assert "upserted into the catalog (jiraServerIssue " + key + ")" in reporter.success.summary
+        assert (
+            "upserted into the catalog (jiraServerSyncIssue " + key + ")"
+            in reporter.success.summary
+        )
 
         # From a service: the framework's JQ mapping turns the label into the source entity.
         harness.port_mock.upserted_entities.clear()

@@ -286,3 +286,28 @@ async def test_a_delete_naming_an_unknown_user_key_and_a_live_name_removes_nothi
     result = await run(UserWebhookProcessor, forged, resources()["user"])
     assert result.deleted_raw_results == []
     assert [u["key"] for u in result.updated_raw_results] == [user.key]
+
+
+async def test_a_namespace_the_mapping_ignores_changes_nothing_live(
+    app: EmulatorApp, client: JiraServerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instanceNamespace set, the mapping plain: the delivery is dropped before Jira is read
+    (its entity would overwrite another instance's); the namespaced mapping is served."""
+    from dataclasses import replace
+
+    from jira_server import blueprints
+
+    namespaced_settings = replace(client.settings, instance_namespace="legacy")
+    monkeypatch.setattr(processors, "current_settings", lambda: namespaced_settings)
+    issue_id, key = truth(app, JQL)[0]
+    payload = issue_event("jira:issue_updated", issue_id, key)
+    requests = app.state.stats.requests
+    dropped = await run(IssueWebhookProcessor, payload, resources()["issue"])
+    assert dropped.updated_raw_results == [] and dropped.deleted_raw_results == []
+    assert app.state.stats.requests == requests
+
+    raw = yaml.safe_load((REPO_ROOT / ".port/resources/port-app-config.yml").read_text())
+    config = JiraServerPortAppConfig.parse_obj(blueprints.namespaced_mapping(raw, "legacy"))
+    issue_resource = next(r for r in config.resources if r.kind == "issue")
+    served = await run(IssueWebhookProcessor, payload, issue_resource)
+    assert [i["key"] for i in served.updated_raw_results] == [key]
