@@ -71,6 +71,15 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "created": "2025-04-10T17:14:56.000+0000",
             "updated": "2025-04-11T09:00:01.000+0000",
             "resolutionDate": None,
+            # No changelog, no linked code: the computed fields still give their values.
+            "leadTimeHours": None,
+            "cycleTimeHours": None,
+            "reopenings": 0,
+            "pullRequests": 0,
+            "pullRequestState": None,
+            "builds": 0,
+            "failedBuilds": 0,
+            "commits": 0,
         },
         "relations": {
             "project": "CORE",
