@@ -385,12 +385,14 @@ def computed_cost(stack: LocalStack, work: Path) -> dict[str, Any]:
         resources = resources_reading(work / f"resources-{name}", keep)
         say(f"computed fields: full sync reading {', '.join(keep) or 'none'}")
         runs[name] = run_integration(stack, f"computed-{name}", resources=resources)
+        searches = stack.jira_control.stats(searches=True)["searches"]
+        runs[name]["searches_with_changelog"] = sum(
+            "changelog" in (entry.get("expand") or []) for entry in searches
+        )
     none, lifecycle = runs["none"], runs["lifecycle"]
     routes = none["jira_requests_by_route"]
-    runs["none_makes_no_computed_field_request"] = not any(
-        route in ("GET /rest/api/2/status", "GET /rest/api/2/issue/{issueIdOrKey}")
-        or "/issue/" in route
-        for route in routes
+    runs["none_makes_no_computed_field_request"] = none["searches_with_changelog"] == 0 and not any(
+        route == "GET /rest/api/2/status" or "/issue/" in route for route in routes
     )
     runs["lifecycle_extra"] = {
         "jira_requests": lifecycle["jira_requests"] - none["jira_requests"],

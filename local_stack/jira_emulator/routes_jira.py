@@ -197,6 +197,7 @@ class JiraApi:
             "maxResults": requested,
             "effectiveMaxResults": effective,
             "user": caller.name,
+            "expand": sorted(set(expand)),
         }
         state.stats.log_search(entry)
         req.after.extend(state.faults.after_search())
