@@ -50,6 +50,7 @@ from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 
 API = "/rest/api/2"
+STATUSES_TTL = 600.0  # seconds
 AGILE = "/rest/agile/1.0"
 AGILE_PAGE_SIZE = 50
 USER_AGENT = "jira-server-sync/0.1"
@@ -140,7 +141,8 @@ class JiraServerClient:
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
         self._fields: list[dict[str, Any]] | None = None
-        self._statuses: list[dict[str, Any]] | None = None
+        self._statuses: tuple[float, list[dict[str, Any]]] | None = None
+        self._clock = clock
         self._myself: tuple[float, asyncio.Future[Any]] | None = None
         self.stats = ClientStats()
 
@@ -590,13 +592,16 @@ class JiraServerClient:
         return dev_summary_field_ids(await self.fetch_fields())
 
     async def fetch_statuses(self) -> list[dict[str, Any]]:
-        """Every status with its category (``/rest/api/2/status``, a bare array)."""
-        if self._statuses is None:
+        """Every status with its category (``/rest/api/2/status``, a bare array), kept for
+        ``STATUSES_TTL`` seconds: a long-running process sees statuses added to workflows
+        since, without one request per live event."""
+        now = self._clock()
+        if self._statuses is None or now - self._statuses[0] > STATUSES_TTL:
             body = await self.request_json("GET", "/status")
             if not isinstance(body, list):
                 raise JiraResponseError("GET /rest/api/2/status did not return a list")
-            self._statuses = [s for s in body if isinstance(s, dict)]
-        return self._statuses
+            self._statuses = (now, [s for s in body if isinstance(s, dict)])
+        return self._statuses[1]
 
     async def fetch_changelog(self, key: str) -> dict[str, Any]:
         """An issue's whole changelog. Search results truncate the embedded one; the issue

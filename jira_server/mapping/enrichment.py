@@ -107,7 +107,6 @@ class LifecycleEnrichment:
         self.statuses = statuses
         self.source = source
         self._warned: set[str] = set()
-        self.refetched = 0
 
     def _unknown(self, status_id: str | None, name: str | None) -> None:
         if str(status_id) in self._warned:
@@ -124,7 +123,8 @@ class LifecycleEnrichment:
         full = await asyncio.gather(
             *(self.source.fetch_changelog(str(issue["key"])) for issue in truncated)
         )
-        self.refetched += len(truncated)
+        if truncated:
+            logger.debug(f"Re-read {len(truncated)} changelogs that search results truncated")
         for issue, changelog in zip(truncated, full, strict=True):
             issue["changelog"] = changelog
         for issue in issues:

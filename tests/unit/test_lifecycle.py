@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from jira_server.client.rest_client import JiraServerClient
+from jira_server.client.rest_client import STATUSES_TTL, JiraServerClient
 from jira_server.errors import JiraResponseError
 from jira_server.mapping.enrichment import IssueEnrichment
 from jira_server.mapping.lifecycle import StatusCatalog, lifecycle
@@ -253,8 +253,19 @@ async def test_a_changelog_still_truncated_fails_loudly(jira: JiraServerClient) 
 
 
 @respx.mock
-async def test_statuses_are_read_once(jira: JiraServerClient) -> None:
+async def test_statuses_are_read_once_then_again_after_their_ttl() -> None:
+    now = [1000.0]
+    jira = JiraServerClient(
+        load_settings({"jira_server_host": HOST, "token": "pat-lc-0001"}), clock=lambda: now[0]
+    )
     route = respx.get(f"{API}/status").mock(return_value=httpx.Response(200, json=STATUSES))
-    assert await jira.fetch_statuses() == STATUSES
-    assert await jira.fetch_statuses() == STATUSES
-    assert route.call_count == 1
+    try:
+        assert await jira.fetch_statuses() == STATUSES
+        now[0] += STATUSES_TTL - 1
+        assert await jira.fetch_statuses() == STATUSES
+        assert route.call_count == 1
+        now[0] += 2  # a status added to a workflow since is seen
+        assert await jira.fetch_statuses() == STATUSES
+        assert route.call_count == 2
+    finally:
+        await jira.aclose()
