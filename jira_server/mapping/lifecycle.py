@@ -150,7 +150,8 @@ def lifecycle(
     in_category: dict[str, float] = {}
     since = created
     reopenings = 0
-    started: datetime | None = None
+    # Created straight into an In Progress status (a workflow, an import): work started then.
+    started = created if state.category_key == IN_PROGRESS_CATEGORY else None
     for change in changes:
         target = resolve(change.to_id, change.to_name)
         if since is not None and change.at >= since:

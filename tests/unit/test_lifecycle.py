@@ -106,6 +106,13 @@ def test_metrics_of_a_known_history() -> None:
     }
 
 
+def test_an_issue_created_in_progress_started_when_created() -> None:
+    history = [move(1, "2024-01-01T04:00:00.000+0000", "3", "5")]
+    metrics = lifecycle(issue_with(history, "2024-01-01T04:00:00.000+0000"), CATALOG)
+    assert metrics["cycleTimeHours"] == metrics["leadTimeHours"] == 4.0
+    assert metrics["timeInStatusHours"] == {"In Progress": 4.0}
+
+
 def test_order_of_histories_does_not_matter_and_offsets_are_honoured() -> None:
     shuffled = list(reversed(HISTORY))
     shuffled[0] = {**shuffled[0], "created": "2024-01-03T07:00:00.000+0100"}  # the same instant
