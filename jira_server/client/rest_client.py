@@ -24,6 +24,7 @@ import httpx
 from loguru import logger
 
 from jira_server.client.auth import JiraAuth
+from jira_server.client.development import dev_summary_field_ids
 from jira_server.client.jql import highest_id_query, keyset_query, narrowed, strip_order_by
 from jira_server.client.prefetch import PrefetchWindow
 from jira_server.client.sprints import sprint_field_ids
@@ -49,6 +50,7 @@ from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 
 API = "/rest/api/2"
+STATUSES_TTL = 600.0  # seconds
 AGILE = "/rest/agile/1.0"
 AGILE_PAGE_SIZE = 50
 MAX_CREATE_META_PAGES = 20  # a create screen has tens of fields; Jira pages them by 50
@@ -158,6 +160,8 @@ class JiraServerClient:
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
         self._fields: list[dict[str, Any]] | None = None
+        self._statuses: tuple[float, list[dict[str, Any]]] | None = None
+        self._clock = clock
         self._myself: tuple[float, asyncio.Future[Any]] | None = None
         self.stats = ClientStats()
 
@@ -640,6 +644,40 @@ class JiraServerClient:
 
     async def sprint_field_ids(self) -> list[str]:
         return sprint_field_ids(await self.fetch_fields())
+
+    async def dev_summary_field_ids(self) -> list[str]:
+        return dev_summary_field_ids(await self.fetch_fields())
+
+    async def fetch_statuses(self) -> list[dict[str, Any]]:
+        """Every status with its category (``/rest/api/2/status``, a bare array), kept for
+        ``STATUSES_TTL`` seconds: a long-running process sees statuses added to workflows
+        since, without one request per live event."""
+        now = self._clock()
+        if self._statuses is None or now - self._statuses[0] > STATUSES_TTL:
+            body = await self.request_json("GET", "/status")
+            if not isinstance(body, list):
+                raise JiraResponseError("GET /rest/api/2/status did not return a list")
+            self._statuses = (now, [s for s in body if isinstance(s, dict)])
+        return self._statuses[1]
+
+    async def fetch_changelog(self, key: str) -> dict[str, Any]:
+        """An issue's whole changelog. Search results truncate the embedded one; the issue
+        resource gives every history on Jira Server / DC (which has no paged
+        ``/issue/{key}/changelog``: 404 on 9.x). Still short is an error, not a guess."""
+        issue = await self.fetch_issue(key, fields=["created"], expand=["changelog"])
+        changelog = issue.get("changelog")
+        histories = changelog.get("histories") if isinstance(changelog, dict) else None
+        if not isinstance(changelog, dict) or not isinstance(histories, list):
+            raise JiraResponseError(
+                f"GET /rest/api/2/issue/{key}?expand=changelog gave no changelog"
+            )
+        total = changelog.get("total")
+        if isinstance(total, int) and len(histories) < total:
+            raise JiraResponseError(
+                f"Jira gave {len(histories)} of the {total} changelog entries of {key}: its "
+                "lifecycle metrics cannot be computed (stop mapping .__lifecycle to sync it)"
+            )
+        return changelog
 
     # ---- issues -------------------------------------------------------------------------
 

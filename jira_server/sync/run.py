@@ -545,11 +545,11 @@ class SyncRun:
         to help write mappings); the synced pages carry only the mapped fields."""
         assert self.client is not None
         try:
+            pages = IssuePages(plan.resource, self.client)
             examples = await self.client.sample_issues(
-                plan.resource.selector.jql,
-                RAW_EXAMPLES,
-                expand=IssuePages(plan.resource, self.client).expand(),
+                plan.resource.selector.jql, RAW_EXAMPLES, expand=await pages.expand()
             )
+            await pages.enrich(examples)  # the computed keys, as the mapping sees them
             if examples:
                 await self.integration.context.port_client.ingest_integration_kind_examples(
                     plan.kind, examples, should_log=False

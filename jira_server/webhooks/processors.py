@@ -31,7 +31,7 @@ from port_ocean.core.handlers.webhook.webhook_event import (
 from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraResponseError
-from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.enrichment import IssueEnrichment
 from jira_server.mapping.fields import split_csv
 from jira_server.resources import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS
@@ -155,9 +155,9 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         config = cast(IssueResourceConfig, resource)
         client = get_client()
         what = self.describe(payload, ref.key or ref.id)
-        sprints = await SprintEnrichment.load(config.reads_sprints(), client.sprint_field_ids)
-        fields = sprints.request_fields(config.jira_fields())
-        expand = split_csv(config.selector.expand)
+        enrichment = await IssueEnrichment.load(config.expressions(), client)
+        fields = enrichment.request_fields(config.jira_fields())
+        expand = enrichment.request_expand(split_csv(config.selector.expand))
         issue = await _refetch(client.fetch_issue(ref.lookup, fields=fields, expand=expand))
         if issue is None and ref.id and ref.key:
             # Gone by id; the entity is named by the key, so the key must be gone too.
@@ -177,7 +177,7 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         if not await client.issue_matches(config.selector.jql, issue_id=str(issue["id"])):
             logger.info(f"Live event {what}: no longer matches the selector JQL, removing it")
             return _remove(issue)
-        sprints.apply([issue])
+        await enrichment.apply([issue])
         logger.info(f"Live event {what}: upserting the current issue")
         return _upsert(issue)
 

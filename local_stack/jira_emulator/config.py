@@ -62,6 +62,8 @@ class EmulatorConfig:
     # later" without waiting a day.
     clock_offset_seconds: float = 0.0
     search_log_limit: int = 10_000
+    # Histories a search result embeds per issue with expand=changelog (the rest: total).
+    changelog_search_limit: int = 100
 
     # ---- derived from the version -------------------------------------------------------
 

@@ -9,6 +9,8 @@ Ops (each a JSON object with ``op``); issue-selecting ops take ``keys`` (keys or
   ``labels``; always bumps ``updated``
 * ``transition``: ``status`` (sets or clears the resolution like a workflow would)
 * ``comment``: ``body``; bumps ``updated`` (no changelog entry, as in Jira)
+* ``set_history``: ``created`` (ISO 8601) and ``steps`` = [[ISO time, status], ...], optional
+  ``resolution``: a known past (status, resolution and dates follow; see Store.set_history)
 * ``delete`` (sub-tasks go with their parent), ``rerank`` with ``to`` = top | bottom
 * ``set_hidden_projects``: ``projects``; ``archive_project``: ``project``, ``archived``
 * ``set_user_active``: ``username``, ``active``
@@ -19,6 +21,7 @@ Each call bumps the data version once, which invalidates every cached query resu
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from local_stack.jira_emulator.query import Viewer
@@ -27,7 +30,7 @@ from local_stack.jira_emulator.store import MutationError
 if TYPE_CHECKING:
     from local_stack.jira_emulator.state import EmulatorState
 
-ISSUE_OPS = {"update", "transition", "delete", "rerank", "comment"}
+ISSUE_OPS = {"update", "transition", "delete", "rerank", "comment", "set_history"}
 
 
 def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
@@ -53,6 +56,16 @@ def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
             positions = positions[-count:] if op.get("pick") == "last" else positions[:count]
         return positions
     raise MutationError(f"op {op.get('op')!r} needs 'keys' or 'jql'")
+
+
+def _epoch_ms(text: Any) -> int:
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise MutationError(f"not an ISO 8601 time with an offset: {text!r}") from None
+    if moment.tzinfo is None:
+        raise MutationError(f"not an ISO 8601 time with an offset: {text!r}")
+    return int(moment.timestamp() * 1000)
 
 
 def apply_ops(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,6 +125,23 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
                     "comments": [{"key": c.issue_key, "id": str(c.id)} for c in added],
                 }
             )
+        elif kind == "set_history":
+            steps = op.get("steps")
+            if not isinstance(steps, list) or not all(
+                isinstance(x, list) and len(x) == 2 for x in steps
+            ):
+                raise MutationError("set_history needs 'steps' = [[time, status], ...]")
+            keys = [
+                store.set_history(
+                    p,
+                    _epoch_ms(op.get("created")),
+                    [(_epoch_ms(at), str(name)) for at, name in steps],
+                    resolution_name=op.get("resolution"),
+                    author=author,
+                )
+                for p in _select(state, op)
+            ]
+            results.append({"op": kind, "updated": keys})
         elif kind == "delete":
             results.append({"op": kind, "deleted": store.delete(_select(state, op))})
         elif kind == "rerank":

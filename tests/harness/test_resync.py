@@ -74,6 +74,15 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "resolutionDate": None,
             "sourceEntityBlueprint": None,
             "sourceEntityIdentifier": None,
+            # No changelog, no linked code: the computed fields still give their values.
+            "leadTimeHours": None,
+            "cycleTimeHours": None,
+            "reopenings": 0,
+            "pullRequests": 0,
+            "pullRequestState": None,
+            "builds": 0,
+            "failedBuilds": 0,
+            "commits": 0,
         },
         "relations": {
             "project": "CORE",

@@ -95,6 +95,7 @@ class JiraMock:
         transport.add_route("GET", f"{api}/user/search", self._user_search)
         transport.add_route("POST", f"{api}/search", self._search)
         transport.add_route("GET", f"{api}/field", {"json": self.fields})
+        transport.add_route("GET", f"{api}/status", self._statuses)
         transport.add_route("GET", re.compile(rf"{api}/issue/[^/?]+"), self._issue)
         transport.add_route("GET", re.compile(r"/rest/agile/1.0/sprint/\d+"), self._sprint)
         return transport
@@ -238,7 +239,10 @@ class JiraMock:
             issues.reverse()
         size = min(int(body.get("maxResults", 50)), self.search_cap)
         start = int(body.get("startAt", 0))
-        page = [self._with_fields(i, body.get("fields")) for i in issues[start : start + size]]
+        expand = body.get("expand") or []
+        page = [
+            self._with_fields(i, body.get("fields"), expand) for i in issues[start : start + size]
+        ]
         return {
             "json": {
                 "expand": "schema,names",
@@ -254,7 +258,10 @@ class JiraMock:
         for issue in self.issues:
             if key in (issue["key"], issue["id"]):
                 fields = request.url.params.get("fields")
-                return {"json": self._with_fields(issue, fields.split(",") if fields else None)}
+                expand = request.url.params.get("expand", "").split(",")
+                return {
+                    "json": self._with_fields(issue, fields.split(",") if fields else None, expand)
+                }
         return {
             "status_code": 404,
             "json": {"errorMessages": ["Issue Does Not Exist"], "errors": {}},
@@ -268,8 +275,19 @@ class JiraMock:
                     return {"json": sprint}
         return {"status_code": 404, "json": {"errorMessages": ["Sprint does not exist"]}}
 
+    def _statuses(self, request: httpx.Request) -> dict[str, Any]:
+        """``/status``: the statuses the issues are in (a bare array, like Jira)."""
+        found = {i["fields"]["status"]["name"]: i["fields"]["status"] for i in self.issues}
+        return {"json": list(found.values())}
+
     @staticmethod
-    def _with_fields(issue: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    def _with_fields(
+        issue: dict[str, Any], fields: list[str] | None, expand: list[str] | None = None
+    ) -> dict[str, Any]:
+        if "changelog" in (expand or []):
+            histories = issue.get("changelog", {}).get("histories", [])
+            changelog = {"startAt": 0, "maxResults": len(histories), "total": len(histories)}
+            issue = {**issue, "changelog": {**changelog, "histories": histories}}
         if not fields or "*all" in fields or "*navigable" in fields:
             return issue
         wanted = set(fields)

@@ -311,3 +311,34 @@ async def test_a_namespace_the_mapping_ignores_changes_nothing_live(
     issue_resource = next(r for r in config.resources if r.kind == "issue")
     served = await run(IssueWebhookProcessor, payload, issue_resource)
     assert [i["key"] for i in served.updated_raw_results] == [key]
+
+
+async def test_a_live_event_carries_the_computed_fields_the_default_mapping_reads(
+    app: EmulatorApp, client: JiraServerClient
+) -> None:
+    # The same __lifecycle and __development as a resync, or the entity would lose its lead
+    # time on every live event.
+    _, key = truth(app, JQL)[0]
+    app.state.mutate(
+        [
+            {
+                "op": "set_history",
+                "keys": [key],
+                "created": "2024-06-01T00:00:00+00:00",
+                "steps": [
+                    ["2024-06-01T06:00:00+00:00", "In Progress"],
+                    ["2024-06-02T00:00:00+00:00", "Done"],
+                    ["2024-06-02T03:00:00+00:00", "Reopened"],
+                ],
+            }
+        ]
+    )
+    issue_id = str(app.state.store.issue_by_key_or_id(key)[1].id)  # type: ignore[index]
+    payload = issue_event("jira:issue_updated", issue_id, key)
+    result = await run(IssueWebhookProcessor, payload, resources()["issue"])
+    [issue] = result.updated_raw_results
+    lifecycle = issue["__lifecycle"]
+    assert lifecycle["reopenings"] == 1 and lifecycle["leadTimeHours"] is None
+    assert lifecycle["timeInStatusHours"] == {"To Do": 6.0, "In Progress": 18.0, "Done": 3.0}
+    assert lifecycle["currentStatus"] == "Reopened"
+    assert set(issue["__development"]) >= {"pullRequests", "builds", "commits"}
