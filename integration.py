@@ -1,6 +1,8 @@
 """The integration class: the framework's extension points wired to this integration's
 parts. How a run goes is decided in one place, jira_server/sync/run.py (``SyncRun``)."""
 
+import atexit
+import shutil
 import sys
 from typing import Any
 
@@ -12,6 +14,7 @@ from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
 from port_ocean.core.integrations.base import BaseIntegration
 
 from jira_server import framework
+from jira_server.blueprints import DEFAULT_PREFIX, render_resources
 from jira_server.errors import SettingsError
 from jira_server.mapping.entity_processor import JointProgramEntityProcessor
 from jira_server.redaction import Redactor
@@ -40,6 +43,15 @@ class JiraServerIntegration(BaseIntegration):
         self.last_outcome: RunOutcome | None = None
         if context.config.event_listener.type == "ONCE":
             framework.exit_code_at_shutdown(self._exit_code)
+        if self.settings.proxy is not None:
+            proxy = self.settings.proxy
+            logger.info(f"Jira requests go through the proxy {proxy.display} (from {proxy.source})")
+        if self.settings.chart_certificate:
+            logger.info(
+                f"Trusting the certificate the Helm chart mounts at "
+                f"{self.settings.chart_certificate} (selfSignedCertificate) for Jira"
+            )
+        install_resources_for(self.settings, context.config)
         if not self.settings.verify_ssl:
             logger.warning(
                 "verifySsl is false: Jira's TLS certificate is NOT verified and the credentials "
@@ -107,6 +119,32 @@ def load_settings_or_exit(raw: dict[str, Any]) -> JiraSettings:
     except SettingsError as exc:
         _stop(f"Invalid jira-server-sync configuration: {exc}")
         raise AssertionError("unreachable") from None
+
+
+def install_resources_for(settings: JiraSettings, config: Any) -> None:
+    """With a blueprint prefix or an instance namespace, the framework installs a rendered
+    copy of the default resources (see jira_server/blueprints.py)."""
+    if settings.blueprint_prefix == DEFAULT_PREFIX and not settings.instance_namespace:
+        return
+    rendered = render_resources(
+        framework.resources_dir(config),
+        prefix=settings.blueprint_prefix,
+        namespace=settings.instance_namespace,
+        installation=str(config.integration.identifier),
+    )
+    if rendered is None:
+        return
+    framework.use_resources_dir(config, rendered)
+    atexit.register(shutil.rmtree, rendered, ignore_errors=True)
+    logger.info(
+        f"Default resources rendered for blueprintPrefix {settings.blueprint_prefix!r}"
+        + (
+            f" and instanceNamespace {settings.instance_namespace!r}"
+            if settings.instance_namespace
+            else ""
+        )
+        + f" into {rendered}"
+    )
 
 
 def require_processing_mode(config: Any) -> None:

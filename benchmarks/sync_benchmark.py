@@ -20,7 +20,12 @@ Scenarios, each a real ``ocean sail`` ONCE run:
    and the entities pushed in full bulk batches with as many requests in flight, each page
    pushed as it arrives, nothing mapped or compared;
 5. ids in two clusters (a jump of 10,000,000 half way): a full sync at 50 ms;
-6. memory: full and delta runs at ``--memory-small`` and ``--memory-large`` issues.
+6. memory: full and delta runs at ``--memory-small`` and ``--memory-large`` issues;
+7. the cost of the computed issue fields at ``--computed-issues`` (default 100,000), catalog
+   at 0 ms so Jira's share shows: full syncs with the default mapping minus every property
+   reading ``.__lifecycle``/``.__development`` ("none": the mapping as it was before them),
+   plus the lifecycle properties only, and the default mapping (both); "none" must make no
+   request the computed fields need (no ``/status``, no issue re-reads, no changelog).
 
 Times are the sync's own, from its first to its last log line ("Resync started" or the
 framework's "Resync was triggered", to "Resync finished"/"Resync failed"); the process's
@@ -48,6 +53,7 @@ from typing import Any
 import httpx
 import psutil
 
+from jira_server import blueprints
 from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.settings import load_settings
 from local_stack.catalog.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ocean_executable
@@ -61,7 +67,7 @@ from local_stack.stack import (
 
 NAIVE_CLIENT = Path(__file__).resolve().parent / "naive_client"
 DEFAULT_JQL = "(statusCategory != Done) OR (created >= -1w) OR (updated >= -1w)"
-ISSUE_BLUEPRINT = "jiraServerIssue"
+ISSUE_BLUEPRINT = blueprints.ISSUE
 ENTITY_ROUTES = (
     "POST /v1/blueprints/{blueprint}/entities/bulk",
     "POST /v1/blueprints/{blueprint}/entities/search",
@@ -139,11 +145,18 @@ def set_catalog_latency(stack: LocalStack, ms: float) -> None:
 
 
 def run_integration(
-    stack: LocalStack, name: str, *, naive: bool = False, timeout: float = 3600
+    stack: LocalStack,
+    name: str,
+    *,
+    naive: bool = False,
+    resources: Path | None = None,
+    timeout: float = 3600,
 ) -> dict[str, Any]:
     stack.jira_control.reset_stats()
     before = entity_requests_by_route(stack)
     extra = {"OCEAN__LOG_LEVEL": "INFO"}
+    if resources is not None:
+        extra["OCEAN__RESOURCES_PATH"] = str(resources)
     if naive:
         # sitecustomize.py there makes the integration behave like Port's own, at start-up.
         extra["PYTHONPATH"] = f"{NAIVE_CLIENT}:{REPO_ROOT}"
@@ -175,6 +188,7 @@ def run_integration(
         "jira_requests": jira["requests"],
         "jira_bytes": jira["bytesSent"],
         "jira_max_in_flight": jira["maxInFlight"],
+        "jira_requests_by_route": jira["routes"],
         "catalog_requests": sum(after.values()) - sum(before.values()),
         # Where a run's catalog round trips go (searches, listings, upserts, deletes).
         "catalog_requests_by_route": {
@@ -337,6 +351,61 @@ def issue_fields() -> list[str]:
     )
 
 
+COMPUTED_KEYS = ("__lifecycle", "__development")
+
+
+def resources_reading(target: Path, keep: tuple[str, ...]) -> Path:
+    """A copy of ``.port/resources`` whose issue mapping drops the properties reading a
+    computed key (``COMPUTED_KEYS``) other than those in ``keep``."""
+    import yaml
+
+    shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
+    config = yaml.safe_load((target / "port-app-config.yml").read_text())
+    for resource in config["resources"]:
+        if resource["kind"] != "issue":
+            continue
+        properties = resource["port"]["entity"]["mappings"]["properties"]
+        for name, expression in list(properties.items()):
+            read = [k for k in COMPUTED_KEYS if f".{k}" in str(expression)]
+            if read and not set(read) <= set(keep):
+                del properties[name]
+    (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
+def computed_cost(stack: LocalStack, work: Path) -> dict[str, Any]:
+    """Full syncs of the same Jira with the computed fields read or not (see scenario 7)."""
+    variants = {
+        "none": (),
+        "lifecycle": ("__lifecycle",),
+        "default": COMPUTED_KEYS,
+    }
+    runs: dict[str, Any] = {}
+    for name, keep in variants.items():
+        stack.catalog_client.reset()
+        resources = resources_reading(work / f"resources-{name}", keep)
+        say(f"computed fields: full sync reading {', '.join(keep) or 'none'}")
+        runs[name] = run_integration(stack, f"computed-{name}", resources=resources)
+        searches = stack.jira_control.stats(searches=True)["searches"]
+        runs[name]["searches_with_changelog"] = sum(
+            "changelog" in (entry.get("expand") or []) for entry in searches
+        )
+    none, lifecycle = runs["none"], runs["lifecycle"]
+    routes = none["jira_requests_by_route"]
+    runs["none_makes_no_computed_field_request"] = none["searches_with_changelog"] == 0 and not any(
+        route == "GET /rest/api/2/status" or "/issue/" in route for route in routes
+    )
+    runs["lifecycle_extra"] = {
+        "jira_requests": lifecycle["jira_requests"] - none["jira_requests"],
+        "jira_bytes": lifecycle["jira_bytes"] - none["jira_bytes"],
+        "sync_seconds": round((lifecycle["sync_seconds"] or 0) - (none["sync_seconds"] or 0), 2),
+        "issue_rereads": sum(
+            n for r, n in lifecycle["jira_requests_by_route"].items() if "/issue/" in r
+        ),
+    }
+    return runs
+
+
 def jira_scenario(args: argparse.Namespace, issues: int, *extra: str) -> list[str]:
     return jira_args(
         projects=args.projects,
@@ -363,6 +432,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--computed-issues", type=int, default=100_000)
+    parser.add_argument("--skip-computed", action="store_true")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
 
@@ -424,6 +495,12 @@ def main() -> int:
                         "full": run_integration(stack, f"memory-{size}-full"),
                         "delta": run_integration(stack, f"memory-{size}-delta"),
                     }
+        computed: dict[str, Any] | None = None
+        if not args.skip_computed:
+            with local_stack(
+                work / "computed", jira=jira_scenario(args, args.computed_issues)
+            ) as stack:
+                computed = computed_cost(stack, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -438,6 +515,7 @@ def main() -> int:
             "naive": naive,
             "clustered": clustered,
             "memory": memory,
+            "computed_fields": computed,
         }
     )
     ratios: dict[str, Any] = {
@@ -473,12 +551,18 @@ def main() -> int:
     if memory:
         targets["memory_growth_full <= 0.10"] = ratios["memory_growth_full"] <= 0.10
         targets["memory_growth_delta <= 0.10"] = ratios["memory_growth_delta"] <= 0.10
+    if computed:
+        targets["a mapping reading no computed field makes none of their requests"] = bool(
+            computed["none_makes_no_computed_field_request"]
+        )
     result["targets_met"] = targets
     line = json.dumps(result)
     print(line)
     if args.output:
         args.output.write_text(line + "\n")
     runs = [full_0, full, delta, clustered, *((naive and [naive]) or [])]
+    if computed:
+        runs += [computed[name] for name in ("none", "lifecycle", "default")]
     return 0 if all(r["exit_code"] == 0 for r in runs) and check["equal"] else 1
 
 

@@ -41,7 +41,7 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
 
 async def check(environ: Mapping[str, str]) -> tuple[int, CheckReport | None]:
     try:
-        settings = load_settings(settings_from_env(environ))
+        settings = load_settings(settings_from_env(environ), environ=environ)
     except SettingsError as exc:
         print(f"Invalid configuration: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS, None

@@ -17,6 +17,8 @@ from jira_server.errors import JiraPermissionError, JiraResponseError, JiraSyncE
 @dataclass
 class CheckReport:
     host: str
+    # How Jira is reached: "direct", or the proxy without credentials and where it came from.
+    route: str = "direct"
     server_version: str | None = None
     deployment_type: str | None = None
     user: str | None = None
@@ -37,6 +39,7 @@ class CheckReport:
         users = {True: "yes", False: "no", None: "?"}[self.can_list_users]
         lines = [
             f"Jira:             {self.host}",
+            f"Through:          {self.route}",
             f"Server version:   {shown(self.server_version)} ({shown(self.deployment_type)})",
             f"Authenticated as: {shown(self.user)}",
             f"Projects visible: {shown(self.projects_visible)}",
@@ -52,7 +55,11 @@ class CheckReport:
 async def run_connection_check(client: JiraServerClient) -> CheckReport:
     """Each step needs the one before (no point listing projects after a 401), so the first
     failure ends the check with its precise reason."""
-    report = CheckReport(host=client.settings.host)
+    proxy = client.settings.proxy
+    report = CheckReport(
+        host=client.settings.host,
+        route=f"proxy {proxy.display} (from {proxy.source})" if proxy else "direct",
+    )
     try:
         info = await client.fetch_server_info()
         report.server_version = info.version

@@ -13,6 +13,7 @@ import atexit
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -58,6 +59,19 @@ async def resource_raw_results(
 def webhook_route_path(route_prefix: str, path: str) -> str:
     """The full path of a webhook processor's route, as the framework mounts it."""
     return f"{route_prefix}{WEBHOOK_ROUTE_BASE}{path}"
+
+
+def resources_dir(config: Any) -> Path:
+    """Where the framework reads the default blueprints, mapping and actions it installs
+    (``OCEAN__RESOURCES_PATH``, relative to the working directory)."""
+    return Path(str(config.resources_path))
+
+
+def use_resources_dir(config: Any, path: Path) -> None:
+    """Make the framework install the defaults of ``path``: it reads ``resources_path``
+    after the integration is built (``initialize_defaults`` in ``port_ocean.run``) and joins
+    it to ``.``, so an absolute path is used as it is."""
+    config.resources_path = str(path.resolve())
 
 
 def processing_mode(config: Any) -> str:

@@ -131,13 +131,13 @@ def print_table(catalog: CatalogClient, expected: dict[str, int]) -> None:
     # Bare entities without a title are relation targets outside the selectors, created
     # by the catalog because createMissingRelatedEntities is on (e.g. inactive reporters).
     print()
-    print(f"{'kind':<10} {'blueprint':<22} {'synced':>7} {'in Jira':>8} {'placeholders':>13}")
-    print(f"{'-' * 10} {'-' * 22} {'-' * 7} {'-' * 8} {'-' * 13}")
+    print(f"{'kind':<10} {'blueprint':<24} {'synced':>7} {'in Jira':>8} {'placeholders':>13}")
+    print(f"{'-' * 10} {'-' * 24} {'-' * 7} {'-' * 8} {'-' * 13}")
     for kind, blueprint in BLUEPRINTS.items():
         entities = catalog.entities(blueprint)
         synced = sum(1 for e in entities if e.get("title") is not None)
         print(
-            f"{kind:<10} {blueprint:<22} {synced:>7} {expected.get(kind, ''):>8} "
+            f"{kind:<10} {blueprint:<24} {synced:>7} {expected.get(kind, ''):>8} "
             f"{len(entities) - synced:>13}"
         )
     print()

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import yaml
 
+from jira_server import blueprints
 from local_stack.catalog.testing import CatalogClient, ocean_env, ocean_executable, start_catalog
 from local_stack.process import RunningServer, start_server
 
@@ -24,15 +25,15 @@ INTEGRATION_TYPE = "jira-server-sync"
 LOCAL_JIRA_TOKEN = "local-demo-pat"
 LOCAL_JIRA_USER = "sync-bot"
 BLUEPRINTS = {
-    "user": "jiraServerUser",
-    "project": "jiraServerProject",
-    "board": "jiraServerBoard",
-    "sprint": "jiraServerSprint",
-    "version": "jiraServerVersion",
-    "component": "jiraServerComponent",
-    "issue": "jiraServerIssue",
-    "comment": "jiraServerComment",
-    "worklog": "jiraServerWorklog",
+    "user": blueprints.USER,
+    "project": blueprints.PROJECT,
+    "board": blueprints.BOARD,
+    "sprint": blueprints.SPRINT,
+    "version": blueprints.VERSION,
+    "component": blueprints.COMPONENT,
+    "issue": blueprints.ISSUE,
+    "comment": blueprints.COMMENT,
+    "worklog": blueprints.WORKLOG,
 }
 
 
@@ -142,9 +143,11 @@ class LocalStack:
         extra_env: dict[str, str] | None = None,
         timeout: float = 300.0,
         log_name: str = "ocean-once.log",
+        identifier: str = "jira-server-sync-local",
     ) -> subprocess.CompletedProcess[str]:
-        """One ``ocean sail`` ONCE run of this repository's integration."""
-        env = self.integration_env(extra=extra_env)
+        """One ``ocean sail`` ONCE run of this repository's integration, installed in the
+        catalog as ``identifier`` (several installations may share one catalog)."""
+        env = self.integration_env(identifier, extra=extra_env)
         result = subprocess.run(
             [ocean_executable(), "sail", "-p", env["APPLICATION__PORT"], "."],
             cwd=REPO_ROOT,
@@ -190,8 +193,11 @@ def local_stack(
     jira: list[str] | None = None,
     catalog_db: str = ":memory:",
     catalog_args: list[str] | None = None,
+    catalog: RunningServer | None = None,
 ) -> Iterator[LocalStack]:
-    """Start the emulator and the catalog; stop both on exit, whatever happens."""
+    """Start the emulator and the catalog; stop both on exit, whatever happens. With
+    ``catalog`` (another stack's), only an emulator starts and it feeds that catalog: several
+    Jira instances, or several installations, into one catalog."""
     work_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         jira_server = stack.enter_context(
@@ -205,7 +211,7 @@ def local_stack(
         )
         # An upsert that changes nothing keeps updatedAt, as we believe Port does; see
         # local_stack/catalog/README.md for why this matters to reconciliation.
-        catalog_server = stack.enter_context(
+        catalog_server = catalog or stack.enter_context(
             start_catalog(
                 work_dir, catalog_db, ["--keep-updated-at-on-noop", *(catalog_args or [])]
             )

@@ -36,7 +36,7 @@ async def offset_scan(
         issues: list[dict[str, Any]] = body.get("issues") or []
         if not issues:
             return
-        await self.enrich(issues)  # the same mapping input: __sprints
+        await self.enrich(issues)  # the same mapping input: the computed __ keys
         yield issues
         start += len(issues)
         if start >= int(body.get("total", 0)):

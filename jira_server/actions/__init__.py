@@ -1,4 +1,5 @@
-"""Self-service actions: create an issue, comment on one, transition one.
+"""Self-service actions: create an issue (also from any catalog entity), comment on one,
+transition one, assign one.
 
 Runs are claimed from Port by the framework's execution manager (actions processing on,
 ``OCEAN__ACTIONS_PROCESSOR__ENABLED=true``); each executor validates its inputs, makes the

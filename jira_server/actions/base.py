@@ -17,6 +17,7 @@ from port_ocean.core.models import IntegrationRun
 from port_ocean.exceptions.execution_manager import ActionExecutionError
 
 from jira_server.actions.catalog_sync import IssueCatalog, OceanIssueCatalog
+from jira_server.actions.inputs import of_this_instance
 from jira_server.actions.reporting import PortRunReporter, RunReporter, Success
 from jira_server.client.provider import get_client
 from jira_server.client.rest_client import JiraServerClient
@@ -69,7 +70,10 @@ class JiraActionExecutor(AbstractExecutor, ABC):
             await self._reporter.log(run, client.redact(message))
 
         try:
-            outcome = await self.perform(dict(run.execution_properties), client, log)
+            properties = of_this_instance(
+                run.execution_properties, client.settings.instance_namespace
+            )
+            outcome = await self.perform(properties, client, log)
         except ActionExecutionError as exc:
             await self._fail(run, client, str(exc), exc.status_label)
         except Exception as exc:  # a bug: still a clear, redacted failure in Port

@@ -27,7 +27,7 @@ from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import Entity
 
 from jira_server.client.rest_client import JiraServerClient
-from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.enrichment import IssueEnrichment
 from jira_server.mapping.fields import split_csv
 from jira_server.resources import IssueResourceConfig
 
@@ -59,14 +59,16 @@ async def fetch_for_mapping(
     """The issue as a resync of these resources would see it."""
     fields: list[str] = []
     expand: list[str] = []
+    expressions: list[str] = []
     for resource in resources:
         fields += [f for f in resource.jira_fields() if f not in fields]
         expand += [e for e in split_csv(resource.selector.expand) if e not in expand]
-    sprints = await SprintEnrichment.load(
-        any(resource.reads_sprints() for resource in resources), client.sprint_field_ids
+        expressions += resource.expressions()
+    enrichment = await IssueEnrichment.load(expressions, client)
+    issue = await client.fetch_issue(
+        key, fields=enrichment.request_fields(fields), expand=enrichment.request_expand(expand)
     )
-    issue = await client.fetch_issue(key, fields=sprints.request_fields(fields), expand=expand)
-    sprints.apply([issue])
+    await enrichment.apply([issue])
     return issue
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote
 
 from jira_server.actions.errors import ActionInputError
+from jira_server.blueprints import NAMESPACE_SEPARATOR, without_namespace
 
 # Validated before a key goes into a URL path (it is URL-encoded as well).
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
@@ -32,7 +34,39 @@ NAMED_FIELDS = {
     "assignee": "assignee",
 }
 
+# Port's identifier rules: blueprints ^[A-Za-z0-9@_=\-]+$, entities ^[A-Za-z0-9@_.+:\/=-]+$
+# (no spaces, so the reference fits in a Jira label).
+BLUEPRINT_ID = re.compile(r"[A-Za-z0-9@_=\-]+")
+ENTITY_ID = re.compile(r"[A-Za-z0-9@_.+:/=\-]+")
+# The label that keeps the source entity in Jira, so every resync maps it again.
+SOURCE_LABEL_PREFIX = "port-entity:"
+
 Properties = Mapping[str, Any]
+
+
+# Inputs Port fills from an entity identifier (``{{ .entity.identifier }}``...).
+IDENTIFIER_INPUTS = ("issueKey", "projectKey")
+
+
+def of_this_instance(properties: Properties, namespace: str) -> dict[str, Any]:
+    """The inputs with this instance's ``instanceNamespace`` taken off the identifiers: the
+    rendered actions strip it themselves, actions created before the namespace was set do
+    not. An identifier of another instance is refused, never sent to this Jira."""
+    cleaned = dict(properties)
+    if not namespace:
+        return cleaned
+    for name in IDENTIFIER_INPUTS:
+        value = cleaned.get(name)
+        if not isinstance(value, str) or NAMESPACE_SEPARATOR not in value:
+            continue
+        key = without_namespace(value.strip(), namespace)
+        if key is None:
+            raise ActionInputError(
+                f"Input '{name}' is {value!r}, an entity of another Jira instance: this "
+                f"installation serves instanceNamespace {namespace!r}"
+            )
+        cleaned[name] = key
+    return cleaned
 
 
 def reject_unknown(properties: Properties, allowed: tuple[str, ...]) -> None:
@@ -223,3 +257,106 @@ class TransitionInput:
         reject_unknown(properties, cls.INPUTS)
         key = issue_key(properties)
         return cls(key, required_text(properties, "transition"))
+
+
+@dataclass(frozen=True)
+class EntityReference:
+    """The catalog entity an issue is created from."""
+
+    blueprint: str
+    identifier: str
+    title: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``port-entity:<blueprint>:<identifier>``: the issue mapping reads it back."""
+        return f"{SOURCE_LABEL_PREFIX}{self.blueprint}:{self.identifier}"
+
+    def page_url(self, port_app_url: str) -> str:
+        """The entity's page in Port's app."""
+        return f"{port_app_url}/{self.blueprint}Entity?identifier={quote(self.identifier, safe='')}"
+
+    def describe(self) -> str:
+        named = f" ({self.title})" if self.title and self.title != self.identifier else ""
+        return f"{self.blueprint} {self.identifier}{named}"
+
+
+@dataclass(frozen=True)
+class CreateFromEntityInput:
+    """``create_issue_from_entity``: ``create_issue``'s inputs plus the source entity."""
+
+    ENTITY_INPUTS = ("entityBlueprint", "entityIdentifier", "entityTitle")
+    INPUTS = ENTITY_INPUTS + CreateIssueInput.INPUTS
+
+    entity: EntityReference
+    issue: CreateIssueInput
+
+    @classmethod
+    def parse(cls, properties: Properties) -> CreateFromEntityInput:
+        reject_unknown(properties, cls.INPUTS)
+        blueprint = required_text(properties, "entityBlueprint")
+        if not BLUEPRINT_ID.fullmatch(blueprint):
+            raise ActionInputError(
+                f"Input 'entityBlueprint' must be a Port blueprint identifier, not {blueprint!r}"
+            )
+        identifier = required_text(properties, "entityIdentifier")
+        if not ENTITY_ID.fullmatch(identifier):
+            raise ActionInputError(
+                f"Input 'entityIdentifier' must be a Port entity identifier, not {identifier!r}"
+            )
+        entity = EntityReference(blueprint, identifier, text(properties, "entityTitle"))
+        if len(entity.label) > MAX_LABEL:
+            raise ActionInputError(
+                f"Input 'entityIdentifier': the reference {entity.label!r} is longer than a "
+                f"Jira label may be ({MAX_LABEL} characters)"
+            )
+        if text(properties, "projectKey") is None:
+            # Port renders a property the entity lacks (e.g. .entity.properties.jiraProjectKey)
+            # as null: say which entity and what to set.
+            raise ActionInputError(
+                f"Input 'projectKey' is empty: the entity {entity.describe()} has no Jira "
+                "project key. Choose a project in the action's form, or set the entity "
+                "property the action reads it from (jiraProjectKey in the default definition)",
+                "Missing project",
+            )
+        issue_properties = {k: v for k, v in properties.items() if k not in cls.ENTITY_INPUTS}
+        issue = CreateIssueInput.parse(issue_properties)
+        labels = [*issue.labels, entity.label] if entity.label not in issue.labels else issue.labels
+        return cls(entity, replace(issue, labels=labels))
+
+    def jira_fields(self, port_app_url: str) -> dict[str, Any]:
+        fields = self.issue.jira_fields()
+        # Jira wiki markup: a title's brackets or pipe would end the link early.
+        shown = re.sub(r"[\[\]|]", " ", self.entity.describe())
+        link = f"[{shown}|{self.entity.page_url(port_app_url)}]"
+        back = f"Created from Port for {link}."
+        description = self.issue.description
+        fields["description"] = f"{description.rstrip()}\n\n----\n{back}" if description else back
+        return fields
+
+
+@dataclass(frozen=True)
+class AssignInput:
+    """``assign_issue``: to ``assignee`` (a Jira username), or else to the Jira user whose
+    e-mail address is the caller's (``callerEmail``, from Port's ``.trigger.by.user.email``)."""
+
+    INPUTS = ("issueKey", "assignee", "callerEmail")
+
+    issue_key: str
+    assignee: str | None
+    caller_email: str | None
+
+    @classmethod
+    def parse(cls, properties: Properties) -> AssignInput:
+        reject_unknown(properties, cls.INPUTS)
+        key = issue_key(properties)
+        assignee = text(properties, "assignee")
+        email = text(properties, "callerEmail")
+        if assignee is None and email is None:
+            raise ActionInputError(
+                "Input 'assignee' is empty and the run has no caller e-mail (callerEmail): "
+                "choose a Jira user to assign the issue to"
+            )
+        if email is not None and "@" not in email:
+            raise ActionInputError(f"Input 'callerEmail' is not an e-mail address: {email!r}")
+        return cls(key, assignee, email)

@@ -14,8 +14,11 @@ from pathlib import Path
 from loguru import logger
 from port_ocean.context.ocean import ocean
 
+from jira_server import framework
 from jira_server.actions.add_comment import AddCommentExecutor
+from jira_server.actions.assign_issue import AssignIssueExecutor
 from jira_server.actions.base import JiraActionExecutor
+from jira_server.actions.create_from_entity import CreateIssueFromEntityExecutor
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
 
@@ -23,7 +26,13 @@ ACTIONS_FILE = Path(__file__).resolve().parents[2] / ".port" / "resources" / "ac
 
 
 def executors() -> list[JiraActionExecutor]:
-    return [CreateIssueExecutor(), AddCommentExecutor(), TransitionIssueExecutor()]
+    return [
+        CreateIssueExecutor(),
+        CreateIssueFromEntityExecutor(),
+        AddCommentExecutor(),
+        TransitionIssueExecutor(),
+        AssignIssueExecutor(),
+    ]
 
 
 def foreign_definitions(identifier: str, path: Path = ACTIONS_FILE) -> list[str]:
@@ -46,7 +55,10 @@ def register_actions() -> None:
     if not ocean.config.actions_processor.enabled:
         return
     identifier = ocean.config.integration.identifier
-    foreign = foreign_definitions(identifier)
+    # The defaults the framework installs: a rendered copy under a prefix or namespace.
+    foreign = foreign_definitions(
+        identifier, framework.resources_dir(ocean.config) / ACTIONS_FILE.name
+    )
     if foreign:
         logger.warning(
             f"The default actions {', '.join(foreign)} invoke another installation than this "

@@ -24,6 +24,7 @@ import httpx
 from loguru import logger
 
 from jira_server.client.auth import JiraAuth
+from jira_server.client.development import dev_summary_field_ids
 from jira_server.client.jql import highest_id_query, keyset_query, narrowed, strip_order_by
 from jira_server.client.prefetch import PrefetchWindow
 from jira_server.client.sprints import sprint_field_ids
@@ -49,8 +50,10 @@ from jira_server.redaction import Redactor
 from jira_server.settings import JiraSettings
 
 API = "/rest/api/2"
+STATUSES_TTL = 600.0  # seconds
 AGILE = "/rest/agile/1.0"
 AGILE_PAGE_SIZE = 50
+MAX_CREATE_META_PAGES = 20  # a create screen has tens of fields; Jira pages them by 50
 USER_AGENT = "jira-server-sync/0.1"
 # Jira < 10 lets `/user/search` page to everyone; DC 10.x caps it at 100 reachable users.
 USER_SEARCH_PAGE = 1000
@@ -71,6 +74,21 @@ MYSELF_TTL = 60.0
 # Present on issues although some Jira versions do not list them in /rest/api/2/field.
 ALWAYS_PRESENT_FIELDS = frozenset({"parent", "subtasks", "issuelinks", "project", "issuetype"})
 
+# TLS alerts a server sends when it requires a client certificate it did not get or trust.
+_CLIENT_CERTIFICATE_REFUSED = frozenset(
+    {
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    }
+)
+_PROXY_AUTH_HINT = (
+    ": it wants credentials, or rejected them. Put them in the proxy URL "
+    "(http://user:password@proxy:3128, password URL-encoded)"
+)
+
 Page = list[dict[str, Any]]
 TransportFactory = Callable[[JiraSettings], httpx.AsyncBaseTransport]
 
@@ -79,6 +97,9 @@ def network_transport(settings: JiraSettings) -> httpx.AsyncBaseTransport:
     """The real network layer; tests swap it for an in-process emulator or mock."""
     return httpx.AsyncHTTPTransport(
         verify=settings.ssl_verify(),
+        # httpx reads HTTPS_PROXY/NO_PROXY only for transports it builds itself: the settings
+        # resolved them (or proxyUrl) for Jira's host already.
+        proxy=httpx.Proxy(settings.proxy.url) if settings.proxy else None,
         limits=httpx.Limits(
             max_connections=settings.max_concurrent_requests,
             max_keepalive_connections=settings.max_concurrent_requests,
@@ -139,6 +160,8 @@ class JiraServerClient:
         self._slots = asyncio.Semaphore(settings.max_concurrent_requests)
         self._server_info: ServerInfo | None = None
         self._fields: list[dict[str, Any]] | None = None
+        self._statuses: tuple[float, list[dict[str, Any]]] | None = None
+        self._clock = clock
         self._myself: tuple[float, asyncio.Future[Any]] | None = None
         self.stats = ClientStats()
 
@@ -204,6 +227,16 @@ class JiraServerClient:
                     "(OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST)"
                 )
             )
+        if tls is not None and tls.reason in _CLIENT_CERTIFICATE_REFUSED:
+            setting = "clientCertificate (OCEAN__INTEGRATION__CONFIG__CLIENT_CERTIFICATE)"
+            if self.settings.client_certificate is not None:
+                message = f"{host} refused the client certificate in {setting} ({tls.reason})"
+            else:
+                message = (
+                    f"TLS handshake with {host} failed ({tls.reason}): if it requires a client "
+                    f"certificate (mutual TLS), set {setting} and clientKey"
+                )
+            return JiraConnectionError(self.redact(message))
         if tls is not None:
             hint = (
                 "If Jira's certificate comes from an internal CA, point caBundle "
@@ -212,13 +245,35 @@ class JiraServerClient:
             return JiraConnectionError(
                 self.redact(f"TLS verification failed for {host}: {tls}. {hint}")
             )
+        proxy = self.settings.proxy
+        if isinstance(exc, httpx.ProxyError) and proxy is not None:
+            hint = _PROXY_AUTH_HINT if "407" in str(exc) else ""
+            return JiraConnectionError(
+                self.redact(
+                    f"The proxy {proxy.display} (from {proxy.source}) did not open a connection "
+                    f"to Jira at {host}: {exc}{hint}"
+                )
+            )
         if isinstance(exc, httpx.TimeoutException):
             return JiraConnectionError(
                 f"Jira at {host} did not answer within {self.settings.request_timeout:.0f}s "
                 "(requestTimeout), after retries"
             )
         reason = str(exc) or type(exc).__name__
-        return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}"))
+        hint = ""
+        if (
+            isinstance(exc, httpx.ReadError)
+            and host.startswith("https:")
+            and self.settings.client_certificate is None
+        ):
+            # Over TLS 1.3 a server that wants a client certificate may just reset.
+            hint = (
+                " (a server that requires a client certificate can drop the connection like "
+                "this: see clientCertificate)"
+            )
+        if proxy is not None:
+            hint += f" (through the proxy {proxy.display} from {proxy.source})"
+        return JiraConnectionError(self.redact(f"Cannot reach Jira at {host}: {reason}{hint}"))
 
     def _raise_for_response(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -235,6 +290,12 @@ class JiraServerClient:
             )
         if status < 400:
             return
+        if status == 407 and self.settings.proxy is not None:
+            # Plain-HTTP Jira: the proxy answers the forwarded request itself.
+            raise JiraConnectionError(
+                f"The proxy {self.settings.proxy.display} (from {self.settings.proxy.source}) "
+                f"refused {where} with 407 Proxy Authentication Required{_PROXY_AUTH_HINT}"
+            )
         messages = self._jira_messages(response)
         detail = f": {'; '.join(messages)}" if messages else ""
         if status == 401:
@@ -584,6 +645,40 @@ class JiraServerClient:
     async def sprint_field_ids(self) -> list[str]:
         return sprint_field_ids(await self.fetch_fields())
 
+    async def dev_summary_field_ids(self) -> list[str]:
+        return dev_summary_field_ids(await self.fetch_fields())
+
+    async def fetch_statuses(self) -> list[dict[str, Any]]:
+        """Every status with its category (``/rest/api/2/status``, a bare array), kept for
+        ``STATUSES_TTL`` seconds: a long-running process sees statuses added to workflows
+        since, without one request per live event."""
+        now = self._clock()
+        if self._statuses is None or now - self._statuses[0] > STATUSES_TTL:
+            body = await self.request_json("GET", "/status")
+            if not isinstance(body, list):
+                raise JiraResponseError("GET /rest/api/2/status did not return a list")
+            self._statuses = (now, [s for s in body if isinstance(s, dict)])
+        return self._statuses[1]
+
+    async def fetch_changelog(self, key: str) -> dict[str, Any]:
+        """An issue's whole changelog. Search results truncate the embedded one; the issue
+        resource gives every history on Jira Server / DC (which has no paged
+        ``/issue/{key}/changelog``: 404 on 9.x). Still short is an error, not a guess."""
+        issue = await self.fetch_issue(key, fields=["created"], expand=["changelog"])
+        changelog = issue.get("changelog")
+        histories = changelog.get("histories") if isinstance(changelog, dict) else None
+        if not isinstance(changelog, dict) or not isinstance(histories, list):
+            raise JiraResponseError(
+                f"GET /rest/api/2/issue/{key}?expand=changelog gave no changelog"
+            )
+        total = changelog.get("total")
+        if isinstance(total, int) and len(histories) < total:
+            raise JiraResponseError(
+                f"Jira gave {len(histories)} of the {total} changelog entries of {key}: its "
+                "lifecycle metrics cannot be computed (stop mapping .__lifecycle to sync it)"
+            )
+        return changelog
+
     # ---- issues -------------------------------------------------------------------------
 
     async def search_issues(
@@ -692,6 +787,58 @@ class JiraServerClient:
         if not isinstance(body, dict) or not body.get("key"):
             raise JiraResponseError("POST /issue answered without the created issue's key")
         return body
+
+    async def fetch_create_meta_types(self, project_key: str) -> Page:
+        """Jira 8.4+: the issue types the credentials may create in the project (paged)."""
+        return await self._create_meta_pages(
+            f"/issue/createmeta/{path_segment(project_key)}/issuetypes"
+        )
+
+    async def fetch_create_meta_fields(self, project_key: str, issue_type_id: str) -> Page:
+        """Jira 8.4+: the create screen's fields of a project and issue type (paged)."""
+        return await self._create_meta_pages(
+            f"/issue/createmeta/{path_segment(project_key)}/issuetypes/"
+            f"{path_segment(issue_type_id)}"
+        )
+
+    async def _create_meta_pages(self, path: str) -> Page:
+        items: Page = []
+        for _ in range(MAX_CREATE_META_PAGES):
+            body = await self.request_json("GET", path, params={"startAt": len(items)})
+            values = body.get("values") if isinstance(body, dict) else None
+            if not isinstance(values, list):
+                raise JiraResponseError(f"GET {API}{path} did not return a page of values")
+            items += [v for v in values if isinstance(v, dict)]
+            if body.get("isLast", True) or not values:
+                return items
+        raise JiraResponseError(
+            f"GET {API}{path} had more than {MAX_CREATE_META_PAGES} pages; stopped reading"
+        )
+
+    async def fetch_legacy_create_meta(self, project_key: str) -> Page:
+        """Jira before 9.0: the project's issue types, each with its ``fields`` by id
+        (empty when the project is unknown or the credentials may not create there)."""
+        body = await self.request_json(
+            "GET",
+            "/issue/createmeta",
+            params={"projectKeys": project_key, "expand": "projects.issuetypes.fields"},
+        )
+        projects = body.get("projects") if isinstance(body, dict) else None
+        if not isinstance(projects, list):
+            raise JiraResponseError("GET /issue/createmeta did not return projects")
+        for project in projects:
+            if isinstance(project, dict) and str(project.get("key", "")).upper() == project_key:
+                types = project.get("issuetypes") or []
+                return [t for t in types if isinstance(t, dict)]
+        return []
+
+    async def assign_issue(self, issue_key: str, username: str | None) -> None:
+        """``PUT /issue/{key}/assignee``; Server identifies users by name, None unassigns."""
+        await self.request_json(
+            "PUT",
+            f"/issue/{path_segment(issue_key)}/assignee",
+            json={"name": username},  # idempotent: retried like a read
+        )
 
     async def add_comment(self, issue_key: str, body: str) -> dict[str, Any]:
         comment = await self.request_json(

@@ -36,7 +36,12 @@ from loguru import logger
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_EXCEPTIONS = (httpx.TransportError,)
 # The request never reached Jira: safe to resend even a write.
-NOT_SENT_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT_EXCEPTIONS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+)
 # 500 bodies that come back the same however often they are asked for.
 DETERMINISTIC_500 = ("Search limit exceeded",)
 # Request extension marking a non-idempotent write (see the module docstring).
@@ -240,6 +245,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 # TLS failures do not heal: a certificate that fails verification, or a
                 # plain-HTTP port spoken to with https://.
                 or cause_of_type(exc, ssl.SSLError) is not None
+                # A proxy that wants (other) credentials does not change its mind either.
+                or (isinstance(exc, httpx.ProxyError) and "407" in str(exc))
             ):
                 raise
             logger.warning(

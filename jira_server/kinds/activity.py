@@ -17,13 +17,14 @@ Delta runs (``incremental: true``, the default), keyed on the same recorded stat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
+from jira_server.blueprints import namespaced, split_namespaced
 from jira_server.client.activity import (
     CommentReader,
     WorklogReader,
@@ -111,6 +112,22 @@ class CommentDelta:
 
     def comments_of(self, ids: Sequence[int]) -> AsyncIterator[Page]:
         return self.pages.reader().by_id(self.resource.selector.jql, ids)
+
+
+def issue_relation_values(resource: Any, namespace: str) -> Callable[[ListedIssue], set[str]]:
+    """What the catalog's ``issue`` relation of a comment or worklog may hold for a listed
+    issue: its key or id, or (``instanceNamespace`` renders the relation so) ``<ns>:`` + either.
+    Both forms are wanted: entities written before the namespace was set still point at raw
+    keys, and only this integration's own entities are compared."""
+    relation = (resource.port.entity.mappings.relations or {}).get(ISSUE_RELATION)
+    split = split_namespaced(relation) if isinstance(relation, str) else None
+    namespaces = {n for n in (namespace, split[0] if split else "") if n}
+
+    def values(issue: ListedIssue) -> set[str]:
+        raw = {issue.key, str(issue.id)}
+        return raw | {namespaced(v, n) for v in raw for n in namespaces}
+
+    return values
 
 
 def comment_delta_unsupported(resource: Any) -> str | None:

@@ -17,10 +17,11 @@ from typing import Any
 import jq
 from loguru import logger
 
+from jira_server.blueprints import namespaced, split_namespaced
 from jira_server.client.rest_client import JiraServerClient, project_of_key
 from jira_server.framework import format_jq_filter
 from jira_server.kinds.base import KindSupport, lookup_all
-from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.enrichment import IssueEnrichment
 from jira_server.mapping.fields import fields_read_by, split_csv
 from jira_server.mapping.slimming import PayloadSlimmer
 from jira_server.resources import IssueResourceConfig
@@ -47,35 +48,33 @@ def _always_true(query: str | None) -> bool:
 
 class IssuePages:
     """What the issue mapping reads, asked of Jira and prepared for mapping: the mapped
-    fields (plus the sprint field when ``__sprints`` is read), ``__sprints`` set, and payloads
-    slimmed to what the mapping expressions can read."""
+    fields (plus what the computed ``__sprints``, ``__lifecycle`` and ``__development`` need
+    when read), those keys set, and payloads slimmed to what the mapping expressions read."""
 
     def __init__(self, resource: IssueResourceConfig, client: JiraServerClient) -> None:
         self.resource = resource
         self.client = client
-        self._enrichment: SprintEnrichment | None = None
+        self._enrichment: IssueEnrichment | None = None
         self.slimmer = (
             PayloadSlimmer.for_expressions(resource.expressions())
             if resource.selector.slim_payload
             else None
         )
 
-    async def _sprints(self) -> SprintEnrichment:
+    async def enrichment(self) -> IssueEnrichment:
         if self._enrichment is None:
-            self._enrichment = await SprintEnrichment.load(
-                self.resource.reads_sprints(), self.client.sprint_field_ids
-            )
+            self._enrichment = await IssueEnrichment.load(self.resource.expressions(), self.client)
         return self._enrichment
 
     async def fields(self) -> list[str]:
-        return (await self._sprints()).request_fields(self.resource.jira_fields())
+        return (await self.enrichment()).request_fields(self.resource.jira_fields())
 
-    def expand(self) -> list[str]:
-        return split_csv(self.resource.selector.expand)
+    async def expand(self) -> list[str]:
+        return (await self.enrichment()).request_expand(split_csv(self.resource.selector.expand))
 
     async def enrich(self, page: Page) -> None:
-        """``__sprints`` on every issue of the page (when the mapping reads it)."""
-        (await self._sprints()).apply(page)
+        """The computed keys the mapping reads, on every issue of the page."""
+        await (await self.enrichment()).apply(page)
 
     async def _prepared(self, pages: AsyncIterator[Page]) -> AsyncIterator[Page]:
         async for page in pages:
@@ -86,14 +85,14 @@ class IssuePages:
         jql = self.resource.selector.jql if jql is None else jql
         fields = await self.fields()
         logger.info(f"Issue resync: jql={jql!r} fields={fields}")
-        pages = self.client.fetch_issues(jql, fields=fields, expand=self.expand())
+        pages = self.client.fetch_issues(jql, fields=fields, expand=await self.expand())
         async for page in self._prepared(pages):
             yield page
 
     async def by_id(self, ids: Sequence[int]) -> AsyncIterator[Page]:
         """The issues of ``ids`` that the JQL still selects, in full."""
         pages = self.client.fetch_issues_by_id(
-            self.resource.selector.jql, ids, fields=await self.fields(), expand=self.expand()
+            self.resource.selector.jql, ids, fields=await self.fields(), expand=await self.expand()
         )
         async for page in self._prepared(pages):
             yield page
@@ -106,6 +105,13 @@ class ScopeItem:
     blueprint: str | None
     selected: bool
     updated: datetime | None
+
+
+NATURAL = (".key", ".id")
+
+
+def _with_namespace(value: Any, namespace: str) -> str | None:
+    return None if value is None else namespaced(str(value), namespace)
 
 
 class IssueScope:
@@ -162,6 +168,10 @@ class IssueScope:
         if query == "true" and literal is not None and identifier in (".key", ".id"):
             name = identifier[1:]
             return lambda issue: (True, literal, issue.get(name))
+        split = split_namespaced(identifier)  # instanceNamespace's rendering of .key/.id
+        if query == "true" and literal is not None and split and split[1] in NATURAL:
+            namespace, name = split[0], split[1][1:]
+            return lambda issue: (True, literal, _with_namespace(issue.get(name), namespace))
         program = jq.compile(
             "[" + ", ".join(f"([first(({format_jq_filter(e)}\n))][0])" for e in self._text()) + "]"
         )

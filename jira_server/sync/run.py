@@ -36,6 +36,7 @@ from port_ocean.context.resource import resource_context
 from port_ocean.core.models import Entity
 
 from jira_server import framework, progress
+from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import get_client
 from jira_server.client.rest_client import JiraServerClient
 from jira_server.errors import JiraResponseError
@@ -45,6 +46,7 @@ from jira_server.kinds.activity import (
     CommentDelta,
     ListedIssue,
     WorklogPages,
+    issue_relation_values,
     list_issues,
     worklog_shape,
 )
@@ -221,6 +223,14 @@ class SyncRun:
             return
         if not config.resources:
             logger.info("The mapping has no resources: nothing to sync")
+            return
+        for position, resource in enumerate(config.resources):
+            identifier = resource.port.entity.mappings.identifier
+            namespace = self.settings.instance_namespace
+            if problem := namespace_missing(str(resource.kind), position, identifier, namespace):
+                outcome.fail(Phase.CONFIG, f"{resource.kind} (resource #{position})", problem)
+        # Checked before Jira and the catalog are touched: nothing is written or deleted.
+        if outcome.failed:
             return
         self.client = client = get_client()
         limits = Limits(self.settings.catalog_max_concurrent_requests)
@@ -513,11 +523,8 @@ class SyncRun:
                 Phase.MAP, plan.label, f"{blueprint} has no '{ISSUE_RELATION}' relation"
             )
             return
-        wanted = {
-            target_key(issue_blueprint, value)
-            for issue in issues
-            for value in (issue.key, str(issue.id))
-        }
+        values = issue_relation_values(plan.resource, self.settings.instance_namespace)
+        wanted = {target_key(issue_blueprint, value) for issue in issues for value in values(issue)}
         for position, identifier in enumerate(owned.identifiers.get(blueprint, [])):
             if identifier in excluded:
                 continue
@@ -633,11 +640,11 @@ class SyncRun:
         to help write mappings); the synced pages carry only the mapped fields."""
         assert self.client is not None
         try:
+            pages = IssuePages(plan.resource, self.client)
             examples = await self.client.sample_issues(
-                plan.resource.selector.jql,
-                RAW_EXAMPLES,
-                expand=IssuePages(plan.resource, self.client).expand(),
+                plan.resource.selector.jql, RAW_EXAMPLES, expand=await pages.expand()
             )
+            await pages.enrich(examples)  # the computed keys, as the mapping sees them
             if examples:
                 await self.integration.context.port_client.ingest_integration_kind_examples(
                     plan.kind, examples, should_log=False

@@ -28,9 +28,10 @@ from port_ocean.core.handlers.webhook.webhook_event import (
     WebhookEventRawResults,
 )
 
+from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import current_settings, get_client
 from jira_server.errors import JiraResponseError
-from jira_server.mapping.enrichment import SprintEnrichment
+from jira_server.mapping.enrichment import IssueEnrichment
 from jira_server.mapping.fields import split_csv
 from jira_server.resources import IssueResourceConfig, ProjectResourceConfig, UserResourceConfig
 from jira_server.webhooks.events import ISSUE_EVENTS, PROJECT_EVENTS, USER_EVENTS
@@ -100,6 +101,28 @@ class JiraWebhookProcessor(AbstractWebhookProcessor):
             return False
         return True
 
+    async def handle_event(
+        self, payload: EventPayload, resource: ResourceConfig
+    ) -> WebhookEventRawResults:
+        """``handle``, unless the mapping's identifier ignores instanceNamespace: its entities
+        would overwrite another instance's (the resync fails for the same reason)."""
+        problem = namespace_missing(
+            str(resource.kind),
+            None,
+            resource.port.entity.mappings.identifier,
+            current_settings().instance_namespace,
+        )
+        if problem:
+            logger.error(f"Ignored a '{self.event_name(payload)}' delivery: {problem}")
+            return WebhookEventRawResults(updated_raw_results=[], deleted_raw_results=[])
+        return await self.handle(payload, resource)
+
+    @abstractmethod
+    async def handle(
+        self, payload: EventPayload, resource: ResourceConfig
+    ) -> WebhookEventRawResults:
+        """The raw results of one authenticated, validated delivery."""
+
     @abstractmethod
     def reference(self, payload: EventPayload) -> object:
         """The validated key/id the delivery names; raises InvalidReference."""
@@ -125,16 +148,16 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> IssueRef:
         return issue_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)
         config = cast(IssueResourceConfig, resource)
         client = get_client()
         what = self.describe(payload, ref.key or ref.id)
-        sprints = await SprintEnrichment.load(config.reads_sprints(), client.sprint_field_ids)
-        fields = sprints.request_fields(config.jira_fields())
-        expand = split_csv(config.selector.expand)
+        enrichment = await IssueEnrichment.load(config.expressions(), client)
+        fields = enrichment.request_fields(config.jira_fields())
+        expand = enrichment.request_expand(split_csv(config.selector.expand))
         issue = await _refetch(client.fetch_issue(ref.lookup, fields=fields, expand=expand))
         if issue is None and ref.id and ref.key:
             # Gone by id; the entity is named by the key, so the key must be gone too.
@@ -154,7 +177,7 @@ class IssueWebhookProcessor(JiraWebhookProcessor):
         if not await client.issue_matches(config.selector.jql, issue_id=str(issue["id"])):
             logger.info(f"Live event {what}: no longer matches the selector JQL, removing it")
             return _remove(issue)
-        sprints.apply([issue])
+        await enrichment.apply([issue])
         logger.info(f"Live event {what}: upserting the current issue")
         return _upsert(issue)
 
@@ -175,7 +198,7 @@ class ProjectWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> ProjectRef:
         return project_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)
@@ -209,7 +232,7 @@ class UserWebhookProcessor(JiraWebhookProcessor):
     def reference(self, payload: EventPayload) -> UserRef:
         return user_ref(payload)
 
-    async def handle_event(
+    async def handle(
         self, payload: EventPayload, resource: ResourceConfig
     ) -> WebhookEventRawResults:
         ref = self.reference(payload)

@@ -68,6 +68,8 @@ class EmulatorConfig:
     # answers 404 like the old servers a client must fall back for.
     worklog_feeds: bool | None = None
     worklog_feed_page: int = 1000  # values per feed page (Jira: 1000)
+    # Histories a search result embeds per issue with expand=changelog (the rest: total).
+    changelog_search_limit: int = 100
 
     # ---- derived from the version -------------------------------------------------------
 

@@ -113,50 +113,86 @@ def original_estimate(issue: Issue) -> int | None:
     return 3600 * (1 + mix(issue.id, 31) % 16)
 
 
+# One issue in LONG_HISTORY_SHARE has a long history (a busy epic, a bot that re-ranks):
+# more histories than search results embed, so clients must re-read it.
+LONG_HISTORY_SHARE = 97
+LONG_HISTORY_EDITS = (110, 180)
+
+
+def _status_path(issue: Issue) -> tuple[list[int], bool]:
+    """The statuses an issue went through after its first one (To Do), ending in its current
+    status, and whether it was resolved (so reopened) before its final resolution."""
+    final = issue.status
+    category = cat.STATUSES[final].category
+    rounds = 1 if mix(issue.id, 43) % 4 == 0 else 0  # review sent back to work
+    work = [cat.STATUS_IN_PROGRESS]
+    for _ in range(rounds):
+        work += [cat.STATUS_IN_REVIEW, cat.STATUS_IN_PROGRESS]
+    if final == cat.STATUS_REOPENED:
+        return [*work, cat.STATUS_RESOLVED, cat.STATUS_REOPENED], True
+    if category is cat.NEW:
+        return [], False
+    if category is cat.IN_PROGRESS:
+        return (work if final == cat.STATUS_IN_PROGRESS else [*work, final]), False
+    reopened = mix(issue.id, 47) % 6 == 0
+    path = [*work, cat.STATUS_IN_REVIEW, final]
+    if reopened:
+        path += [cat.STATUS_REOPENED, cat.STATUS_IN_PROGRESS, final]
+    return path, reopened
+
+
 def changelog(issue: Issue, users: list[User]) -> list[Change]:
-    """A plausible history ending in the issue's current state; once a mutation touched the
-    issue, its materialised history (see Store.update) is authoritative."""
+    """A plausible history ending in the issue's current state: the assignment, the walk
+    through the workflow (review rounds, a reopening now and then, the resolution set and
+    cleared with the status), and rank edits in between; once a mutation touched the issue,
+    its materialised history (see Store.update) is authoritative."""
     if issue.history is not None:
         return [Change(e.id, e.author, e.created_ms, e.items) for e in issue.history]
-    changes: list[Change] = []
-    base = 100_000 + issue.id * 8
+    timed: list[tuple[int, int, tuple[Item, ...]]] = []  # (at, author, items)
     span = max(1, issue.updated - issue.created)
-    status = cat.STATUSES[issue.status]
     author = issue.assignee if issue.assignee >= 0 else issue.reporter
     if issue.assignee >= 0:
         assignee = users[issue.assignee]
-        changes.append(
-            Change(
-                base,
-                issue.reporter,
+        timed.append(
+            (
                 issue.created + span // 10,
+                issue.reporter,
                 (("assignee", None, None, assignee.key, assignee.display_name),),
             )
         )
-    if status.category is not cat.NEW:
-        todo, doing = cat.STATUSES[cat.STATUS_TODO], cat.STATUSES[cat.STATUS_IN_PROGRESS]
-        changes.append(
-            Change(
-                base + 1,
-                author,
-                issue.created + span * 3 // 10,
-                (("status", todo.id, todo.name, doing.id, doing.name),),
+    path, _ = _status_path(issue)
+    if path:
+        end = issue.resolved if issue.resolved >= 0 else issue.created + span * 8 // 10
+        begin = max(issue.created + 1, min(issue.created + span * 2 // 10, end - len(path)))
+        res = cat.RESOLUTIONS[issue.resolution] if issue.resolution >= 0 else cat.RESOLUTIONS[0]
+        previous = cat.STATUS_TODO
+        for step, target in enumerate(path):
+            at = begin + (end - begin) * step // (len(path) - 1) if len(path) > 1 else end
+            old, new = cat.STATUSES[previous], cat.STATUSES[target]
+            items: list[Item] = [("status", old.id, old.name, new.id, new.name)]
+            if new.category is cat.DONE and old.category is not cat.DONE:
+                items.append(("resolution", None, None, res.id, res.name))
+            elif old.category is cat.DONE and new.category is not cat.DONE:
+                items.append(("resolution", res.id, res.name, None, None))
+            timed.append((at, author, tuple(items)))
+            previous = target
+    edits = mix(issue.id, 41) % 5
+    if mix(issue.id, 45) % LONG_HISTORY_SHARE == 0:
+        low, high = LONG_HISTORY_EDITS
+        edits = low + mix(issue.id, 46) % (high - low)
+    for j in range(edits):
+        at = issue.created + 1 + (span - 2) * (j + 1) // (edits + 1)
+        direction = "higher" if mix(issue.id, j, 49) % 2 else "lower"
+        timed.append(
+            (
+                at,
+                mix(issue.id, j, 5) % len(users),
+                (("Rank", None, None, None, f"Ranked {direction}"),),
             )
         )
-        if status is not doing:
-            items: list[Item] = [("status", doing.id, doing.name, status.id, status.name)]
-            if issue.resolution >= 0:
-                res = cat.RESOLUTIONS[issue.resolution]
-                items.append(("resolution", None, None, res.id, res.name))
-            changes.append(
-                Change(
-                    base + 2,
-                    author,
-                    issue.resolved if issue.resolved >= 0 else issue.created + span * 8 // 10,
-                    tuple(items),
-                )
-            )
-    return changes
+    timed.sort(key=lambda entry: entry[0])
+    base = 100_000_000 + issue.id * 200
+    return [Change(base + n, who, at, items) for n, (at, who, items) in enumerate(timed)]
 
 
 def extra(issue: Issue, salt: int, modulo: int, share: int) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_stack.jira_emulator import catalog as cat
+from local_stack.jira_emulator.create_meta import ON_SCREEN_CUSTOM, field_name
 from local_stack.jira_emulator.data import Issue, Project, User
 from local_stack.jira_emulator.store import Store
 
@@ -43,8 +44,7 @@ _SYSTEM_FIELDS = frozenset(
         "parent",
     }
 )
-_OFF_SCREEN_CUSTOM = frozenset({"customfield_10000", "customfield_10100"})
-CREATE_SCREEN = _SYSTEM_FIELDS | {f.id for f in cat.CUSTOM_FIELDS if f.id not in _OFF_SCREEN_CUSTOM}
+CREATE_SCREEN = _SYSTEM_FIELDS | {f.id for f in ON_SCREEN_CUSTOM}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,11 @@ def not_settable(name: str) -> str:
 
 
 def plan_create(
-    body: Any, store: Store, visible: frozenset[int], denied: Sequence[str]
+    body: Any,
+    store: Store,
+    visible: frozenset[int],
+    denied: Sequence[str],
+    required: Sequence[str] = (),
 ) -> dict[str, Any] | Rejection:
     """The mutation op creating the issue, or how Jira would refuse the request."""
     fields = body.get("fields") if isinstance(body, dict) else None
@@ -86,6 +90,12 @@ def plan_create(
     _user(fields.get("reporter"), "reporter", store, errors)
     labels = _labels(fields.get("labels"), errors)
     parent = _parent(fields, type_index, project, store, visible, errors)
+    _components(fields.get("components"), project, store, errors)
+    for name in required:
+        value = fields.get(name)
+        if name not in errors and (value is None or value == "" or value == []):
+            # Jira's message for a field its field configuration makes required.
+            errors[name] = f"{field_name(name)} is required."
     if errors or summary is None:
         return Rejection(400, errors)
     return {
@@ -182,6 +192,36 @@ def _reference(
         else:
             errors[name] = f"{name.capitalize()} name '{value.get('name')}' is not valid"
     return found
+
+
+def _components(value: Any, project: Project, store: Store, errors: dict[str, str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        errors["components"] = "data was not an array"
+        return
+    names = {store.data.components[c].name.lower(): str(c) for c in project.components}
+    for item in value:
+        if not isinstance(item, dict):
+            errors["components"] = "data was not an object"
+            return
+        if item.get("id") is not None and str(item["id"]) not in names.values():
+            errors["components"] = f"Component with id '{item['id']}' does not exist."
+            return
+        name = item.get("name")
+        if item.get("id") is None and (not isinstance(name, str) or name.lower() not in names):
+            errors["components"] = f"Component name '{name}' is not valid"
+            return
+
+
+def assignee_error(username: str, store: Store) -> str | None:
+    """Why Jira refuses ``username`` as an assignee, or None."""
+    user = store.find_user(username)
+    if user is None or user.deleted:
+        return f"User '{username}' does not exist."
+    if not user.active:
+        return f"User '{username}' cannot be assigned issues."
+    return None
 
 
 def _user(value: Any, name: str, store: Store, errors: dict[str, str]) -> User | None:

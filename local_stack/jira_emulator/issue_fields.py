@@ -3,6 +3,7 @@ the ~30 custom fields (Rank, Sprint, Epic Link, Story Points, dev summary ...)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -179,12 +180,17 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
 
         return render
 
-    dev_templates = [_dev_summary_segments(prs) for prs in range(3)]
+    dev_templates = {
+        (prs, merged): _dev_summary_segments(prs, merged)
+        for prs in range(3)
+        for merged in (False, True)
+    }
 
     def dev_summary(issue: Issue) -> str:
         # The JSON-escaped template is split at the object hashes, which need no escaping.
         prs = mix(issue.id, 5) % 3 if issue.status >= cat.STATUS_IN_PROGRESS else 0
-        segments = dev_templates[prs]
+        merged = cat.STATUSES[issue.status].category is cat.DONE
+        segments = dev_templates[(prs, merged)]
         out = [segments[0]]
         for k in range(1, len(segments)):
             out.append(f"{mix(issue.id, k, 99):x}")
@@ -348,30 +354,87 @@ def _duration(seconds: int) -> str:
     return " ".join(parts) or "0m"
 
 
-def _dev_summary_segments(prs: int) -> list[str]:
-    """The dev-status plugin's Java toString (as in the fixtures), JSON-escaped once and
-    split where the per-issue object hashes go."""
+def _dev_summary_segments(prs: int, merged: bool) -> list[str]:
+    """The dev-status plugin's Java toString (as in the fixtures, sections in their order),
+    JSON-escaped once and split where the per-issue object hashes go. ``prs`` pull requests,
+    open or merged; two builds (one failed while open) and three commits per pull request."""
     bean = "com.atlassian.jira.plugin.devstatus"
+    state = "MERGED" if merged else "OPEN"
+    opened, done = (0, prs) if merged else (prs, 0)
+    builds, failed = 2 * prs, 0 if merged else min(prs, 1)
+    commits, branches = 3 * prs, 0 if merged else prs
+    item = f"{bean}.rest.SummaryItemBean@\0[byInstanceType={{}},overall="
+    never = "lastUpdated=<null>,lastUpdatedTimestamp=<null>"
     raw = (
-        f"{{summaryBean={bean}.rest.SummaryBean@\0[summary={{pullrequest={bean}.rest.SummaryItemBean@\0"
-        f"[byInstanceType={{}},overall=PullRequestOverallBean{{stateCount={prs}, state='OPEN', "
-        f"details=PullRequestOverallDetails{{openCount={prs}, mergedCount=0, declinedCount=0}}}}], "
-        f"build={bean}.rest.SummaryItemBean@\0[byInstanceType={{}},overall={bean}.summary.beans."
-        "BuildOverallBean@\0[failedBuildCount=0,successfulBuildCount=0,unknownBuildCount=0,count=0,"
-        f"lastUpdated=<null>,lastUpdatedTimestamp=<null>]], review={bean}.rest.SummaryItemBean@\0"
-        f"[byInstanceType={{}},overall={bean}.summary.beans.ReviewsOverallBean@\0[dueDate=<null>,"
-        "overDue=false,state=<null>,stateCount=0,count=0,lastUpdated=<null>,lastUpdatedTimestamp="
-        f"<null>]], repository={bean}.rest.SummaryItemBean@\0[byInstanceType={{}},overall={bean}"
-        ".summary.beans.CommitOverallBean@\0[count=0,lastUpdated=<null>,lastUpdatedTimestamp=<null>]]},"
-        'configErrors=[],errors=[]], devSummaryJson={"cachedValue":{"errors":[],"configErrors":[],'
-        f'"summary":{{"pullrequest":{{"overall":{{"count":{prs},"lastUpdated":null,"stateCount":{prs},'
-        f'"state":"OPEN","details":{{"openCount":{prs},"mergedCount":0,"declinedCount":0,"total":{prs}}},'
-        '"open":true},"byInstanceType":{}},"build":{"overall":{"count":0,"lastUpdated":null,'
-        '"failedBuildCount":0,"successfulBuildCount":0,"unknownBuildCount":0},"byInstanceType":{}},'
-        '"review":{"overall":{"count":0,"lastUpdated":null,"stateCount":0,"state":null,"dueDate":null,'
-        '"overDue":false,"completed":false},"byInstanceType":{}},"repository":{"overall":{"count":0,'
-        '"lastUpdated":null},"byInstanceType":{}}}},"isStale":false}}'
+        f"{{summaryBean={bean}.rest.SummaryBean@\0[summary={{pullrequest={item}"
+        f"PullRequestOverallBean{{stateCount={prs}, state='{state}', "
+        f"details=PullRequestOverallDetails{{openCount={opened}, mergedCount={done}, "
+        f"declinedCount=0}}}}], build={item}{bean}.summary.beans.BuildOverallBean@\0["
+        f"failedBuildCount={failed},successfulBuildCount={builds - failed},unknownBuildCount=0,"
+        f"count={builds},{never}]], review={item}{bean}.summary.beans.ReviewsOverallBean@\0["
+        f"dueDate=<null>,overDue=false,state=<null>,stateCount=0,count=0,{never}]], "
+        f"deployment-environment={item}{bean}.summary.beans.DeploymentOverallBean@\0["
+        f"showProjects=false,successfulCount=0,topEnvironments=[],count=0,{never}]], "
+        f"repository={item}{bean}.summary.beans.CommitOverallBean@\0[count={commits},{never}]], "
+        f"branch={item}{bean}.summary.beans.BranchOverallBean@\0[count={branches},{never}]]}},"
+        "configErrors=[],errors=[]], devSummaryJson="
     )
+    summary = {
+        "pullrequest": {
+            "overall": {
+                "count": prs,
+                "lastUpdated": None,
+                "stateCount": prs,
+                "state": state,
+                "details": {
+                    "openCount": opened,
+                    "mergedCount": done,
+                    "declinedCount": 0,
+                    "total": prs,
+                },
+                "open": not merged,
+            },
+            "byInstanceType": {},
+        },
+        "build": {
+            "overall": {
+                "count": builds,
+                "lastUpdated": None,
+                "failedBuildCount": failed,
+                "successfulBuildCount": builds - failed,
+                "unknownBuildCount": 0,
+            },
+            "byInstanceType": {},
+        },
+        "review": {
+            "overall": {
+                "count": 0,
+                "lastUpdated": None,
+                "stateCount": 0,
+                "state": None,
+                "dueDate": None,
+                "overDue": False,
+                "completed": False,
+            },
+            "byInstanceType": {},
+        },
+        "deployment-environment": {
+            "overall": {
+                "count": 0,
+                "lastUpdated": None,
+                "topEnvironments": [],
+                "showProjects": False,
+                "successfulCount": 0,
+            },
+            "byInstanceType": {},
+        },
+        "repository": {"overall": {"count": commits, "lastUpdated": None}, "byInstanceType": {}},
+        "branch": {"overall": {"count": branches, "lastUpdated": None}, "byInstanceType": {}},
+    }
+    cached = {"cachedValue": {"errors": [], "configErrors": [], "summary": summary}}
+    # isStale closes the devSummaryJson object, the last brace the whole value.
+    raw += json.dumps(cached, separators=(",", ":"))[:-1] + ',"isStale":false}}'
+
     return js(raw).split("\\u0000")
 
 

@@ -13,6 +13,8 @@ Ops (each a JSON object with ``op``); issue-selecting ops take ``keys`` (keys or
   comment of the one selected issue; ``worklog``: ``seconds``, optional ``comment`` and
   ``started`` (epoch ms); ``delete_worklog`` / ``corrupt_worklog``: ``id`` (see activity.py;
   corrupt ones are rendered without body or time, as a broken storage would give them)
+* ``set_history``: ``created`` (ISO 8601) and ``steps`` = [[ISO time, status], ...], optional
+  ``resolution``: a known past (status, resolution and dates follow; see Store.set_history)
 * ``delete`` (sub-tasks go with their parent), ``rerank`` with ``to`` = top | bottom
 * ``set_hidden_projects``: ``projects``; ``archive_project``: ``project``, ``archived``
 * ``set_user_active``: ``username``, ``active``
@@ -23,6 +25,7 @@ Each call bumps the data version once, which invalidates every cached query resu
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from local_stack.jira_emulator.query import Viewer
@@ -37,6 +40,7 @@ ISSUE_OPS = {
     "delete",
     "rerank",
     "comment",
+    "set_history",
     "delete_comment",
     "edit_comment",
     "corrupt_comment",
@@ -44,7 +48,14 @@ ISSUE_OPS = {
     "delete_worklog",
     "corrupt_worklog",
 }
-ACTIVITY_OPS = ISSUE_OPS - {"update", "transition", "delete", "rerank", "comment", "worklog"}
+# The ops on one comment or worklog (activity.py), as opposed to those on issues.
+ACTIVITY_OPS = {
+    "delete_comment",
+    "edit_comment",
+    "corrupt_comment",
+    "delete_worklog",
+    "corrupt_worklog",
+}
 
 
 def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
@@ -70,6 +81,16 @@ def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
             positions = positions[-count:] if op.get("pick") == "last" else positions[:count]
         return positions
     raise MutationError(f"op {op.get('op')!r} needs 'keys' or 'jql'")
+
+
+def _epoch_ms(text: Any) -> int:
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise MutationError(f"not an ISO 8601 time with an offset: {text!r}") from None
+    if moment.tzinfo is None:
+        raise MutationError(f"not an ISO 8601 time with an offset: {text!r}")
+    return int(moment.timestamp() * 1000)
 
 
 def apply_ops(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,6 +167,23 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
             results.append({"op": kind, "worklogs": [str(w.id) for w in logged]})
         elif kind in ACTIVITY_OPS:
             results.append(_activity_op(state, kind, op))
+        elif kind == "set_history":
+            steps = op.get("steps")
+            if not isinstance(steps, list) or not all(
+                isinstance(x, list) and len(x) == 2 for x in steps
+            ):
+                raise MutationError("set_history needs 'steps' = [[time, status], ...]")
+            keys = [
+                store.set_history(
+                    p,
+                    _epoch_ms(op.get("created")),
+                    [(_epoch_ms(at), str(name)) for at, name in steps],
+                    resolution_name=op.get("resolution"),
+                    author=author,
+                )
+                for p in _select(state, op)
+            ]
+            results.append({"op": kind, "updated": keys})
         elif kind == "delete":
             positions = _select(state, op)
             for issue in _with_subtasks(state, positions):

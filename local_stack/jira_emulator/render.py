@@ -145,6 +145,9 @@ class Renderer:
     def issuetype_objects(self) -> list[Any]:
         return [json.loads(t) for t in self._types]
 
+    def priority_objects(self) -> list[Any]:
+        return [json.loads(p) for p in self._priorities]
+
     def avatar_urls(self, user: User) -> dict[str, str]:
         if user.avatar.startswith("g"):
             digest = user.avatar[1:]
@@ -409,7 +412,14 @@ class Renderer:
             self._plans[fields] = plan
         return plan
 
-    def issue(self, issue: Issue, selection: Selection, *, names: bool = False) -> str:
+    def issue(
+        self,
+        issue: Issue,
+        selection: Selection,
+        *,
+        names: bool = False,
+        changelog_limit: int | None = None,
+    ) -> str:
         if issue.parent:
             parts = [prefix + render(issue) for prefix, render in self._plan(selection.fields)]
         else:
@@ -431,7 +441,7 @@ class Renderer:
         if names and "schema" in selection.expand:
             extras.append(f'"schema":{js(field_schema(selection.fields))}')
         if "changelog" in selection.expand:
-            extras.append(f'"changelog":{self.changelog(issue)}')
+            extras.append(f'"changelog":{self.changelog(issue, changelog_limit)}')
         if extras:
             return f"{head},{','.join(extras)}}}"
         return head + "}"
@@ -466,8 +476,17 @@ class Renderer:
             out[name] = value
         return out
 
-    def changelog(self, issue: Issue) -> str:
+    def statuses(self) -> str:
+        """``/rest/api/2/status``: every status with its category, a bare array."""
+        return f"[{','.join(self._status)}]"
+
+    def changelog(self, issue: Issue, limit: int | None = None) -> str:
+        """The changelog, oldest first. Search results embed at most ``limit`` histories (the
+        most recent) with ``total`` still the full count; the issue resource gives all."""
         changes = derived.changelog(issue, self.store.users)
+        total = len(changes)
+        if limit is not None and total > limit:
+            changes = changes[total - limit :]
         histories = [
             {
                 "id": str(change.id),
@@ -476,7 +495,8 @@ class Renderer:
                 "items": [
                     {
                         "field": f,
-                        "fieldtype": "jira",
+                        # Custom fields are named by display name (Rank, Sprint), as in Jira.
+                        "fieldtype": "custom" if f[:1].isupper() else "jira",
                         "from": fr,
                         "fromString": fs,
                         "to": to,
@@ -491,7 +511,7 @@ class Renderer:
             {
                 "startAt": 0,
                 "maxResults": len(histories),
-                "total": len(histories),
+                "total": total,
                 "histories": histories,
             }
         )

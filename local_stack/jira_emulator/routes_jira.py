@@ -105,6 +105,7 @@ class JiraApi:
             route("GET", f"{API}/search", self.search),
             route("POST", f"{API}/search", self.search),
             route("GET", f"{API}/issue/{{issueIdOrKey}}", self.issue),
+            route("GET", f"{API}/status", self.statuses),
             route("GET", f"{API}/user/search", self.user_search),
             route("GET", f"{API}/user/list", self.user_list),
             route("GET", f"{API}/user", self.user),
@@ -196,6 +197,7 @@ class JiraApi:
             "maxResults": requested,
             "effectiveMaxResults": effective,
             "user": caller.name,
+            "expand": sorted(set(expand)),
         }
         state.stats.log_search(entry)
         req.after.extend(state.faults.after_search())
@@ -243,7 +245,9 @@ class JiraApi:
                     )
                 )
             else:
-                parts.append(renderer.issue(issue, selection))
+                parts.append(
+                    renderer.issue(issue, selection, changelog_limit=config.changelog_search_limit)
+                )
             parts.append(",")
         if len(parts) > 1:
             parts.pop()
@@ -255,6 +259,9 @@ class JiraApi:
         parts.append("}")
         entry.update(status=200, total=total, returned=len(positions))
         return Response(200, "".join(parts).encode("utf-8"))
+
+    def statuses(self, req: Request, caller: Caller) -> Response:
+        return Response(200, self.state.renderer(req.base).statuses().encode("utf-8"))
 
     def issue(self, req: Request, caller: Caller) -> Response:
         key = req.path_params["issueIdOrKey"]

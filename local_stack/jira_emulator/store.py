@@ -147,7 +147,7 @@ class Store:
         self.user_by_key = {u.key.lower(): u for u in self.users}
         self.project_by_key = {p.key.upper(): p for p in self.projects}
         self.project_by_id = {p.id: p for p in self.projects}
-        # Above every generated changelog id (100_000 + 8 * issue id).
+        # Above every generated changelog id (100_000_000 + 200 * issue id + n).
         self.history_seq = 1_000_000_000
         # Above every generated comment id (10 * issue id + n).
         self.comment_seq = 2_000_000_000
@@ -474,6 +474,54 @@ class Store:
             self._index(p, issue)
             touched.append(issue.key)
         return touched
+
+    def set_history(
+        self,
+        p: int,
+        created_ms: int,
+        steps: Sequence[tuple[int, str]],
+        *,
+        resolution_name: str | None = None,
+        author: int = 0,
+    ) -> str:
+        """Give an issue a known past: created at ``created_ms``, then each (time, status)
+        step as a status change (the resolution set on entering a Done status, cleared on
+        leaving one). Its current status, resolution, ``resolutiondate`` and ``updated``
+        follow from the last step; the changelog holds these changes only."""
+        issue = self.issues[p]
+        if issue is None:
+            raise MutationError(f"no issue at position {p}")
+        resolution = (
+            _lookup_name(cat.RESOLUTIONS, resolution_name, "resolution") if resolution_name else 4
+        )
+        res = cat.RESOLUTIONS[resolution]
+        self._unindex(p, issue)
+        history: list[History] = []
+        current, at_ms, resolved = cat.STATUS_TODO, created_ms, -1
+        for at_ms_step, status_name in steps:
+            if at_ms_step < at_ms:
+                raise MutationError("history steps must be in time order, after 'created'")
+            target = _lookup_name(cat.STATUSES, status_name, "status")
+            old, new = cat.STATUSES[current], cat.STATUSES[target]
+            items: list[derived.Item] = [("status", old.id, old.name, new.id, new.name)]
+            if new.category is cat.DONE and old.category is not cat.DONE:
+                items.append(("resolution", None, None, res.id, res.name))
+                resolved = at_ms_step
+            elif old.category is cat.DONE and new.category is not cat.DONE:
+                items.append(("resolution", res.id, res.name, None, None))
+                resolved = -1
+            self.history_seq += 1
+            history.append(History(self.history_seq, author, at_ms_step, tuple(items)))
+            current, at_ms = target, at_ms_step
+        done = cat.STATUSES[current].category is cat.DONE
+        issue.created, issue.updated, issue.status = created_ms, at_ms, current
+        issue.resolution = resolution if done else -1
+        issue.resolved = resolved if done else -1
+        issue.history = history
+        issue.rev += 1
+        self._set_column(p, issue)
+        self._index(p, issue)
+        return issue.key
 
     def add_comment(self, p: int, body: str, *, author: int = 0) -> AddedComment:
         """Like Jira, a comment moves the issue's ``updated`` without a changelog entry."""

@@ -8,11 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 from port_ocean.core.models import ActionRun, Entity, IntegrationRun
+from port_ocean.exceptions.execution_manager import ActionExecutionError
 
-from jira_server.actions.catalog_sync import CatalogSync
+from jira_server import blueprints
+from jira_server.actions.assign_issue import AssignIssueExecutor
+from jira_server.actions.base import JiraActionExecutor
+from jira_server.actions.catalog_sync import CatalogSync, OceanIssueCatalog
+from jira_server.actions.catalog_users import CatalogUser
 from jira_server.actions.reporting import Success
 from jira_server.client.rest_client import JiraServerClient
 from jira_server.resources import JiraServerPortAppConfig
@@ -36,8 +42,8 @@ def make_emulator(**overrides: Any) -> EmulatorApp:
     return create_app(config)
 
 
-def jira_client(app: EmulatorApp) -> JiraServerClient:
-    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN})
+def jira_client(app: EmulatorApp, **raw_settings: str) -> JiraServerClient:
+    settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN, **raw_settings})
     return JiraServerClient(settings, transport=EmulatorTransport(app))
 
 
@@ -97,7 +103,7 @@ class RecordingRegister:
     async def __call__(self, items: list[dict[str, Any]]) -> list[Entity]:
         self.raw.extend(items)
         return [
-            Entity(identifier=i["key"], blueprint="jiraServerIssue", title=None, icon=None)
+            Entity(identifier=i["key"], blueprint=blueprints.ISSUE, title=None, icon=None)
             for i in items
         ]
 
@@ -111,3 +117,54 @@ class NoCatalog:
     async def sync_issue(self, client: JiraServerClient, key: str) -> CatalogSync:
         self.keys.append(key)
         return CatalogSync(True, "catalog not checked in this test")
+
+
+@dataclass
+class FakeUsers:
+    """The catalog's user entities, by e-mail address."""
+
+    users: dict[str, list[CatalogUser]] = field(default_factory=dict)
+    searched: list[str] = field(default_factory=list)
+
+    def blueprint(self) -> str:
+        return blueprints.USER
+
+    async def by_email(self, email: str) -> list[CatalogUser]:
+        self.searched.append(email)
+        return list(self.users.get(email, []))
+
+
+class Harness:
+    """One executor with a recording reporter and the catalog sync on recorded registers."""
+
+    def __init__(self, jira: JiraServerClient, **selector: Any) -> None:
+        self.jira = jira
+        self.reporter = RecordingReporter()
+        self.register = RecordingRegister()
+        config = default_port_app_config(**selector)
+
+        async def current_config() -> Any:
+            return config
+
+        self.catalog = OceanIssueCatalog(current_config, self.register)
+        self.users = FakeUsers()
+
+    def executor(self, cls: type[JiraActionExecutor]) -> JiraActionExecutor:
+        if issubclass(cls, AssignIssueExecutor):
+            return cls(
+                client=lambda: self.jira,
+                reporter=self.reporter,
+                catalog=self.catalog,
+                users=self.users,
+            )
+        return cls(client=lambda: self.jira, reporter=self.reporter, catalog=self.catalog)
+
+    async def run(self, cls: type[JiraActionExecutor], **properties: Any) -> None:
+        await self.executor(cls).execute(action_run(cls.ACTION_NAME, properties))
+
+    async def fail(self, cls: type[JiraActionExecutor], **properties: Any) -> ActionExecutionError:
+        with pytest.raises(ActionExecutionError) as caught:
+            await self.run(cls, **properties)
+        assert self.reporter.success is None
+        assert self.reporter.failure_summary == str(caught.value)
+        return caught.value

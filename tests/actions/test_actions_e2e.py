@@ -15,7 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from local_stack.catalog.testing import CatalogClient, spawn_ocean_sail, start_catalog
+from jira_server import blueprints
+from local_stack.catalog.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    CatalogClient,
+    spawn_ocean_sail,
+    start_catalog,
+)
 from local_stack.process import RunningServer, start_server
 from tests.support.processes import stop_sail
 
@@ -109,7 +116,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 def test_actions_run_through_ocean_sail(stack: Stack) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     stack.wait_until_synced(deadline)
-    assert stack.client.stats()["requests"].get("POST /v1/actions") == 3  # actions.json
+    assert stack.client.stats()["requests"].get("POST /v1/actions") == 5  # actions.json
     project = stack.emulator("GET", "/truth")["projects"][0]
 
     created, unknown_field, no_summary, bad_key = stack.run_all(
@@ -143,7 +150,7 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
     assert created["status"] == "SUCCESS", created
     key = created["summary"].split(":")[0].removeprefix("Created ")
     assert created["summary"] == (
-        f"Created {key}: Created from Port; upserted into the catalog (jiraServerIssue {key})"
+        f"Created {key}: Created from Port; upserted into the catalog (jiraServerSyncIssue {key})"
     )
     assert created["link"] == f"{stack.jira.url}/browse/{key}"
     assert any(f"Jira created {key}" in log["message"] for log in created["logs"])
@@ -158,8 +165,8 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
         "screen, or unknown."
     )
     assert unknown_field["status"] == "FAILURE"
-    assert jira_message in unknown_field["summary"]
-    assert unknown_field["statusLabel"] == "Jira rejected"
+    assert jira_message in unknown_field["summary"]  # refused by the create metadata
+    assert unknown_field["statusLabel"] == "Invalid fields"
     assert any(jira_message in log["message"] for log in unknown_field["logs"])
 
     assert no_summary["status"] == "FAILURE"
@@ -191,7 +198,123 @@ def test_actions_run_through_ocean_sail(stack: Stack) -> None:
     assert JIRA_TOKEN not in str(runs)
 
 
+def _port_api(stack: Stack, method: str, path: str, body: dict[str, Any]) -> Any:
+    """Port's public API of the local catalog, as another integration or a user would call it."""
+    token = httpx.post(
+        f"{stack.catalog.url}/v1/auth/access_token",
+        json={"clientId": DEFAULT_CLIENT_ID, "clientSecret": DEFAULT_CLIENT_SECRET},
+        timeout=30,
+    ).json()["accessToken"]
+    response = httpx.request(
+        method,
+        f"{stack.catalog.url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def _rendered_from_service(service: dict[str, Any], **inputs: Any) -> dict[str, Any]:
+    """What Port renders for the README's per-blueprint variant of the action on a service
+    page: the entity's identifier, title and jiraProjectKey property (null when missing)."""
+    return {
+        "entityBlueprint": "service",
+        "entityIdentifier": service["identifier"],
+        "entityTitle": service["title"],
+        "projectKey": service["properties"].get("jiraProjectKey"),
+        **inputs,
+    }
+
+
+def test_actions_from_a_service_and_assign_to_the_caller(stack: Stack) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    stack.wait_until_synced(deadline)
+    project = stack.emulator("GET", "/truth")["projects"][0]
+    _port_api(
+        stack,
+        "POST",
+        "/v1/blueprints",
+        {
+            "identifier": "service",
+            "title": "Service",
+            "schema": {"properties": {"jiraProjectKey": {"type": "string"}}, "required": []},
+        },
+    )
+    services = [
+        {"identifier": "payments", "title": "Payments", "properties": {"jiraProjectKey": project}},
+        {"identifier": "billing", "title": "Billing", "properties": {}},
+    ]
+    for service in services:
+        _port_api(stack, "POST", "/v1/blueprints/service/entities", service)
+    payments, billing = services
+
+    user = next(
+        u
+        for u in stack.client.entities(blueprints.USER)
+        if u["properties"].get("active") and u["properties"].get("emailAddress")
+    )
+    email = user["properties"]["emailAddress"]
+
+    created, no_project = stack.run_all(
+        deadline,
+        (
+            "create_issue_from_entity",
+            _rendered_from_service(
+                payments,
+                issueType="Bug",
+                summary="Error budget burnt",
+                description="p99 above 2s",
+                priority=None,
+                labels=None,
+                fields=None,
+            ),
+        ),
+        (
+            "create_issue_from_entity",
+            _rendered_from_service(billing, issueType="Task", summary="Never created"),
+        ),
+    )
+    assert created["status"] == "SUCCESS", created
+    key = created["summary"].split(":")[0].removeprefix("Created ").split(" ")[0]
+    assert created["summary"] == (
+        f"Created {key} for service payments: Error budget burnt; upserted into the catalog "
+        f"({blueprints.ISSUE} {key})"
+    )
+    entity = _entity(stack.client, key)
+    assert entity["properties"]["sourceEntityBlueprint"] == "service"
+    assert entity["properties"]["sourceEntityIdentifier"] == "payments"
+    assert entity["relations"]["project"] == project
+    sent = stack.emulator("GET", "/truth/created", params={"key": key})["fields"]
+    assert sent["labels"] == ["port-entity:service:payments"]
+    assert sent["description"] == (
+        "p99 above 2s\n\n----\nCreated from Port for [service payments (Payments)|"
+        "https://app.getport.io/serviceEntity?identifier=payments]."
+    )
+
+    assert no_project["status"] == "FAILURE"
+    assert no_project["statusLabel"] == "Missing project"
+    assert no_project["summary"].startswith(
+        "Input 'projectKey' is empty: the entity service billing (Billing) has no Jira project key"
+    )
+
+    mine, stranger = stack.run_all(
+        deadline,
+        ("assign_issue", {"issueKey": key, "assignee": None, "callerEmail": email}),
+        ("assign_issue", {"issueKey": key, "assignee": None, "callerEmail": "who@nowhere.test"}),
+    )
+    assert mine["status"] == "SUCCESS", mine
+    assert mine["summary"].startswith(f"Assigned {key} to {user['properties']['username']}")
+    assert _entity(stack.client, key)["relations"]["assignee"] == user["identifier"]
+    assert stranger["status"] == "FAILURE"
+    assert stranger["statusLabel"] == "Unknown user"
+    assert "No Jira user with the e-mail address who@nowhere.test" in stranger["summary"]
+
+    assert stack.client.stats()["unknownRoutes"] == []
+
+
 def _entity(client: CatalogClient, key: str) -> dict[str, Any]:
-    found = [e for e in client.entities("jiraServerIssue") if e["identifier"] == key]
+    found = [e for e in client.entities(blueprints.ISSUE) if e["identifier"] == key]
     assert len(found) == 1, key
     return found[0]

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+from jira_server import blueprints
 from jira_server.actions import executors
 from jira_server.actions.errors import ActionInputError
 from jira_server.actions.inputs import (
     AddCommentInput,
+    AssignInput,
+    CreateFromEntityInput,
     CreateIssueInput,
     TransitionInput,
 )
@@ -28,11 +31,21 @@ BLUEPRINTS = {
 }
 INPUTS = {
     "create_issue": CreateIssueInput.INPUTS,
+    "create_issue_from_entity": CreateFromEntityInput.INPUTS,
     "add_comment": AddCommentInput.INPUTS,
     "transition_issue": TransitionInput.INPUTS,
+    "assign_issue": AssignInput.INPUTS,
 }
 REQUIRED = {
     "create_issue": {"projectKey", "issueType", "summary"},
+    "create_issue_from_entity": {
+        "entityBlueprint",
+        "entityIdentifier",
+        "projectKey",
+        "issueType",
+        "summary",
+    },
+    "assign_issue": {"issueKey", "assignee", "callerEmail"},
     "add_comment": {"issueKey", "body"},
     "transition_issue": {"issueKey", "transition"},
 }
@@ -56,12 +69,17 @@ def test_user_inputs_and_blueprints_exist_and_templates_read_them() -> None:
     for action in ACTIONS:
         trigger = action["trigger"]
         assert trigger["type"] == "self-service"
-        assert trigger["blueprintIdentifier"] == "jiraServerIssue"
+        kind = action["invocationMethod"]["integrationActionType"]
+        if kind == "create_issue_from_entity":
+            # Not tied to a blueprint: it acts on an entity of any blueprint.
+            assert "blueprintIdentifier" not in trigger and trigger["operation"] == "CREATE"
+        else:
+            assert trigger["blueprintIdentifier"] == blueprints.ISSUE
         inputs = trigger["userInputs"]["properties"]
         assert set(trigger["userInputs"]["required"]) <= set(inputs)
         assert trigger["userInputs"]["order"] == list(inputs)
         for spec in inputs.values():
-            assert spec.get("blueprint", "jiraServerIssue") in BLUEPRINTS
+            assert spec.get("blueprint", blueprints.ISSUE) in BLUEPRINTS
         templates = " ".join(
             action["invocationMethod"]["integrationActionExecutionProperties"].values()
         )
@@ -149,3 +167,104 @@ def test_ambiguous_target_status_asks_for_the_transition() -> None:
         caught.value
     )
     assert caught.value.status_label == "Ambiguous transition"
+
+
+def test_an_issue_from_an_entity_keeps_it_as_a_label_and_links_back() -> None:
+    parsed = CreateFromEntityInput.parse(
+        {
+            "entityBlueprint": "service",
+            "entityIdentifier": "payments:eu/api",
+            "entityTitle": "Payments API",
+            "projectKey": "plat",
+            "issueType": "Bug",
+            "summary": "Latency alert",
+            "description": "p99 above 2s ",
+            "labels": ["ops"],
+            "priority": None,
+            "fields": None,
+        }
+    )
+    assert parsed.entity.label == "port-entity:service:payments:eu/api"
+    fields = parsed.jira_fields("https://app.us.port.io")
+    assert fields["labels"] == ["ops", "port-entity:service:payments:eu/api"]
+    assert fields["description"] == (
+        "p99 above 2s\n\n----\nCreated from Port for [service payments:eu/api (Payments API)|"
+        "https://app.us.port.io/serviceEntity?identifier=payments%3Aeu%2Fapi]."
+    )
+    bare = CreateFromEntityInput.parse(
+        {
+            "entityBlueprint": "incident",
+            "entityIdentifier": "INC-7",
+            "projectKey": "OPS",
+            "issueType": "Task",
+            "summary": "Follow up",
+        }
+    )
+    odd = CreateFromEntityInput.parse(
+        {
+            "entityBlueprint": "service",
+            "entityIdentifier": "x",
+            "entityTitle": "A [b|c]",
+            "projectKey": "OPS",
+            "issueType": "Task",
+            "summary": "s",
+        }
+    )
+    assert odd.jira_fields("https://p")["description"] == (
+        "Created from Port for [service x (A  b c )|https://p/serviceEntity?identifier=x]."
+    )
+    assert bare.jira_fields("https://app.getport.io")["description"] == (
+        "Created from Port for [incident INC-7|https://app.getport.io/incidentEntity?identifier=INC-7]."
+    )
+
+
+@pytest.mark.parametrize(
+    ("properties", "message", "label"),
+    [
+        (
+            {"entityBlueprint": "service", "entityIdentifier": "payments", "projectKey": None},
+            "Input 'projectKey' is empty: the entity service payments has no Jira project key",
+            "Missing project",
+        ),
+        (
+            {"entityIdentifier": "payments", "projectKey": "PLAT"},
+            "Input 'entityBlueprint' is required",
+            "Invalid input",
+        ),
+        (
+            {"entityBlueprint": "my service", "entityIdentifier": "x", "projectKey": "PLAT"},
+            "Input 'entityBlueprint' must be a Port blueprint identifier",
+            "Invalid input",
+        ),
+        (
+            {"entityBlueprint": "service", "entityIdentifier": "a b", "projectKey": "PLAT"},
+            "Input 'entityIdentifier' must be a Port entity identifier",
+            "Invalid input",
+        ),
+        (
+            {"entityBlueprint": "service", "entityIdentifier": "x" * 250, "projectKey": "PLAT"},
+            "longer than a Jira label may be (255 characters)",
+            "Invalid input",
+        ),
+    ],
+)
+def test_entity_inputs_are_checked_before_jira(
+    properties: dict[str, Any], message: str, label: str
+) -> None:
+    with pytest.raises(ActionInputError) as caught:
+        CreateFromEntityInput.parse({"issueType": "Task", "summary": "x", **properties})
+    assert message in str(caught.value)
+    assert caught.value.status_label == label
+
+
+def test_assign_input_needs_an_assignee_or_the_callers_email() -> None:
+    assert AssignInput.parse({"issueKey": "plat-1", "assignee": "jdoe", "callerEmail": None}) == (
+        AssignInput("PLAT-1", "jdoe", None)
+    )
+    assert AssignInput.parse({"issueKey": "PLAT-1", "assignee": "", "callerEmail": "a@b.io"}) == (
+        AssignInput("PLAT-1", None, "a@b.io")
+    )
+    with pytest.raises(ActionInputError, match="choose a Jira user"):
+        AssignInput.parse({"issueKey": "PLAT-1", "assignee": None, "callerEmail": None})
+    with pytest.raises(ActionInputError, match="not an e-mail address"):
+        AssignInput.parse({"issueKey": "PLAT-1", "callerEmail": "nobody"})

@@ -190,7 +190,7 @@ async def test_hidden_project_is_unknown_and_missing_permission_is_403(
     settings = await http.patch(
         "/_emulator/writes/settings", json={"denied_permissions": ["CREATE_ISSUES"]}
     )
-    assert settings.json() == {"denied_permissions": ["CREATE_ISSUES"]}
+    assert settings.json() == {"denied_permissions": ["CREATE_ISSUES"], "required_fields": []}
     denied = await create(http, base_fields(app))
     assert denied.status_code == 403
     assert denied.json() == {

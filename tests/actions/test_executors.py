@@ -8,26 +8,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from port_ocean.exceptions.execution_manager import ActionExecutionError
 
 from jira_server.actions.add_comment import AddCommentExecutor
-from jira_server.actions.base import JiraActionExecutor
-from jira_server.actions.catalog_sync import OceanIssueCatalog
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
 from jira_server.client.rest_client import JiraServerClient
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator import catalog as cat
 
-from .support import (
-    TOKEN,
-    RecordingRegister,
-    RecordingReporter,
-    action_run,
-    default_port_app_config,
-    jira_client,
-    make_emulator,
-)
+from .support import TOKEN, Harness, jira_client, make_emulator
 
 
 @pytest.fixture
@@ -40,34 +29,6 @@ async def jira(app: EmulatorApp) -> AsyncIterator[JiraServerClient]:
     client = jira_client(app)
     yield client
     await client.aclose()
-
-
-class Harness:
-    """One executor with a recording reporter and the catalog sync on recorded registers."""
-
-    def __init__(self, jira: JiraServerClient, **selector: Any) -> None:
-        self.jira = jira
-        self.reporter = RecordingReporter()
-        self.register = RecordingRegister()
-        config = default_port_app_config(**selector)
-
-        async def current_config() -> Any:
-            return config
-
-        self.catalog = OceanIssueCatalog(current_config, self.register)
-
-    def executor(self, cls: type[JiraActionExecutor]) -> JiraActionExecutor:
-        return cls(client=lambda: self.jira, reporter=self.reporter, catalog=self.catalog)
-
-    async def run(self, cls: type[JiraActionExecutor], **properties: Any) -> None:
-        await self.executor(cls).execute(action_run(cls.ACTION_NAME, properties))
-
-    async def fail(self, cls: type[JiraActionExecutor], **properties: Any) -> ActionExecutionError:
-        with pytest.raises(ActionExecutionError) as caught:
-            await self.run(cls, **properties)
-        assert self.reporter.success is None
-        assert self.reporter.failure_summary == str(caught.value)
-        return caught.value
 
 
 def project_key(app: EmulatorApp) -> str:
@@ -145,7 +106,7 @@ async def test_create_issue_missing_summary_is_refused_before_jira(
     assert "POST /rest/api/2/issue" not in app.state.stats.routes
 
 
-async def test_create_issue_unknown_field_reports_jiras_field_error(
+async def test_create_issue_unknown_field_is_refused_by_the_create_screen_before_jira(
     app: EmulatorApp, jira: JiraServerClient
 ) -> None:
     harness = Harness(jira)
@@ -156,27 +117,53 @@ async def test_create_issue_unknown_field_reports_jiras_field_error(
         summary="With a stray field",
         fields='{"customfield_99": "x"}',
     )
-    assert (
-        "customfield_99: Field 'customfield_99' cannot be set. It is not on the appropriate "
-        "screen, or unknown." in str(error)
+    assert str(error) == (
+        f"Jira's create screen for Task in {project_key(app)} refuses the issue, nothing was "
+        "created: customfield_99: Field 'customfield_99' cannot be set. It is not on the "
+        "appropriate screen, or unknown."
     )
-    assert str(error).startswith("Creating the issue failed: Jira rejected POST /rest/api/2/issue")
-    assert error.status_label == "Jira rejected"
+    assert error.status_label == "Invalid fields"
+    assert "POST /rest/api/2/issue" not in app.state.stats.routes
     assert harness.register.raw == []
 
 
-async def test_create_issue_unknown_project_and_type_report_both_field_errors(
-    jira: JiraServerClient,
+async def test_create_issue_jiras_own_field_errors_still_reach_the_run(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    # What the metadata cannot tell (a user that does not exist) Jira refuses on POST.
+    error = await Harness(jira).fail(
+        CreateIssueExecutor,
+        projectKey=project_key(app),
+        issueType="Task",
+        summary="Assigned to nobody",
+        assignee="ghost",
+    )
+    assert str(error).startswith("Creating the issue failed: Jira rejected POST /rest/api/2/issue")
+    assert "assignee: User 'ghost' does not exist." in str(error)
+    assert error.status_label == "Jira rejected"
+
+
+async def test_create_issue_unknown_project_and_type_name_the_input(
+    app: EmulatorApp, jira: JiraServerClient
 ) -> None:
     harness = Harness(jira)
     error = await harness.fail(
         CreateIssueExecutor, projectKey="NOPE", issueType="Saga", summary="Nowhere"
     )
-    assert "project: valid project is required" in str(error)
-    assert "issuetype: valid issue type is required" in str(error)
+    assert str(error) == (
+        "Input 'projectKey': Jira has no project NOPE that this user can see and create issues in"
+    )
+    error = await harness.fail(
+        CreateIssueExecutor, projectKey=project_key(app), issueType="Saga", summary="Nowhere"
+    )
+    assert str(error).startswith(
+        f"Input 'issueType': 'Saga' is not an issue type of {project_key(app)}; available: Epic, "
+        "Story, Task, Bug"
+    )
+    assert "POST /rest/api/2/issue" not in app.state.stats.routes
 
 
-async def test_create_issue_without_create_permission_is_a_403_with_jiras_message(
+async def test_create_issue_without_create_permission_gets_no_metadata(
     app: EmulatorApp, jira: JiraServerClient
 ) -> None:
     app.writes.settings.update({"denied_permissions": ["CREATE_ISSUES"]})
@@ -184,8 +171,77 @@ async def test_create_issue_without_create_permission_is_a_403_with_jiras_messag
     error = await harness.fail(
         CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="Denied"
     )
-    assert "You do not have permission to create issues in this project." in str(error)
+    assert "lacks the 'Create Issues' permission" in str(error)
     assert error.status_label == "No permission"
+
+
+async def test_create_issue_reports_every_required_field_and_allowed_value_at_once(
+    app: EmulatorApp, jira: JiraServerClient
+) -> None:
+    app.writes.settings.update({"required_fields": ["components", "customfield_10113"]})
+    harness = Harness(jira)
+    project = project_key(app)
+    error = await harness.fail(
+        CreateIssueExecutor,
+        projectKey=project,
+        issueType="Bug",
+        summary="Needs more",
+        priority="Urgent",
+    )
+    message = str(error)
+    assert message.startswith(f"Jira's create screen for Bug in {project} refuses the issue")
+    assert (
+        "priority: 'Urgent' is not an allowed value of Priority (allowed: Highest, High, "
+        "Medium, Low, Lowest)" in message
+    )
+    assert "components: Component/s is required." in message
+    assert "customfield_10113: Customer is required." in message
+    assert error.status_label == "Invalid fields"
+    assert "POST /rest/api/2/issue" not in app.state.stats.routes
+
+    components = [
+        app.state.store.data.components[c].name
+        for c in app.state.store.find_project(project).components  # type: ignore[union-attr]
+    ]
+    error = await harness.fail(
+        CreateIssueExecutor,
+        projectKey=project,
+        issueType="Bug",
+        summary="Needs more",
+        fields={"components": [{"name": "Nope"}], "customfield_10113": "ACME"},
+    )
+    assert (
+        f"components: 'Nope' is not an allowed value of Component/s (allowed: {components[0]}"
+        in str(error)
+    )
+
+    await harness.run(
+        CreateIssueExecutor,
+        projectKey=project,
+        issueType="bug",
+        summary="Complete",
+        fields={"components": [{"name": components[0].upper()}], "customfield_10113": "ACME"},
+    )
+    assert harness.reporter.success is not None
+
+
+async def test_create_issue_on_jira_8_uses_the_legacy_createmeta() -> None:
+    app = make_emulator(version="8.2.0")  # before the paged createmeta (8.4)
+    app.writes.settings.update({"required_fields": ["duedate"]})
+    client = jira_client(app)
+    try:
+        harness = Harness(client)
+        error = await harness.fail(
+            CreateIssueExecutor, projectKey=project_key(app), issueType="Task", summary="Old"
+        )
+        assert "duedate: Due Date is required." in str(error)
+        assert "GET /rest/api/2/issue/createmeta" in app.state.stats.routes
+        error = await harness.fail(
+            CreateIssueExecutor, projectKey="NOPE", issueType="Task", summary="Old"
+        )
+        assert str(error).startswith("Input 'projectKey': Jira has no project NOPE")
+    finally:
+        await client.aclose()
 
 
 @pytest.mark.parametrize(
@@ -277,6 +333,27 @@ async def test_add_comment_empty_body_and_unknown_issue(
     missing = await Harness(jira).fail(AddCommentExecutor, issueKey="ZZZ-999", body="hi")
     assert "Issue Does Not Exist" in str(missing)
     assert missing.status_label == "Not found"
+
+
+async def test_a_namespaced_entity_identifier_is_this_instances_jira_key(
+    app: EmulatorApp,
+) -> None:
+    """Under instanceNamespace, Port passes ``legacy:PROJ-1`` where an action was created
+    before the namespace (the rendered actions strip it themselves): the key is PROJ-1; an
+    identifier of another instance never reaches this Jira."""
+    client = jira_client(app, instance_namespace="legacy")
+    try:
+        key = open_issue(app)
+        harness = Harness(client)
+        await harness.run(AddCommentExecutor, issueKey=f"legacy:{key}", body="namespaced")
+        assert harness.reporter.success is not None
+        assert [raw["key"] for raw in harness.register.raw] == [key]
+        requests = app.state.stats.requests
+        error = await Harness(client).fail(AddCommentExecutor, issueKey=f"dc:{key}", body="x")
+        assert "another Jira instance" in str(error) and "'legacy'" in str(error)
+        assert app.state.stats.requests == requests
+    finally:
+        await client.aclose()
 
 
 async def test_add_comment_without_permission(app: EmulatorApp, jira: JiraServerClient) -> None:

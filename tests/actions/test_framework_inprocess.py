@@ -9,6 +9,8 @@ from typing import Any
 from port_ocean.context.event import EventType, event_context
 from port_ocean.context.ocean import ocean
 
+from jira_server import blueprints
+from jira_server.actions.create_from_entity import CreateIssueFromEntityExecutor
 from jira_server.actions.create_issue import CreateIssueExecutor
 from jira_server.actions.transition_issue import TransitionIssueExecutor
 from local_stack.jira_emulator.inprocess import DEFAULT_BASE_URL, EmulatorTransport
@@ -23,7 +25,13 @@ async def test_executors_are_registered_and_the_mapping_applies_to_the_new_issue
     config = integration_config(jira_server_host=DEFAULT_BASE_URL, token=TOKEN)
     async with booted(EmulatorTransport(app), config=config) as harness:
         registered = ocean.app.execution_manager._actions_executors
-        assert set(registered) == {"create_issue", "add_comment", "transition_issue"}
+        assert set(registered) == {
+            "create_issue",
+            "create_issue_from_entity",
+            "add_comment",
+            "transition_issue",
+            "assign_issue",
+        }
 
         reporter = RecordingReporter()
         create = CreateIssueExecutor(reporter=reporter)
@@ -44,7 +52,7 @@ async def test_executors_are_registered_and_the_mapping_applies_to_the_new_issue
         assert reporter.success is not None, reporter.text()
         key = reporter.success.output["issueKey"]
         entity = _entity(harness.port_mock.upserted_entities, key)
-        assert entity["blueprint"] == "jiraServerIssue"
+        assert entity["blueprint"] == blueprints.ISSUE
         assert entity["title"] == "Mapped right away"
         assert {
             "url": f"{DEFAULT_BASE_URL}/browse/{key}",
@@ -55,7 +63,34 @@ async def test_executors_are_registered_and_the_mapping_applies_to_the_new_issue
             "labels": ["regression", "ui"],
         }.items() <= entity["properties"].items()
         assert entity["relations"]["project"] == project
-        assert "upserted into the catalog (jiraServerIssue " + key + ")" in reporter.success.summary
+        assert entity["properties"]["sourceEntityBlueprint"] is None
+        assert (
+            "upserted into the catalog (jiraServerSyncIssue " + key + ")"
+            in reporter.success.summary
+        )
+
+        # From a service: the framework's JQ mapping turns the label into the source entity.
+        harness.port_mock.upserted_entities.clear()
+        related = CreateIssueFromEntityExecutor(reporter=(from_entity := RecordingReporter()))
+        async with event_context(EventType.ACTION_RUN, trigger_type="machine"):
+            await related.execute(
+                action_run(
+                    "create_issue_from_entity",
+                    {
+                        "entityBlueprint": "service",
+                        "entityIdentifier": "payments:eu",
+                        "projectKey": project,
+                        "issueType": "Task",
+                        "summary": "From the service page",
+                    },
+                )
+            )
+        assert from_entity.success is not None, from_entity.text()
+        new_key = from_entity.success.output["issueKey"]
+        mapped = _entity(harness.port_mock.upserted_entities, new_key)
+        assert mapped["properties"]["sourceEntityBlueprint"] == "service"
+        assert mapped["properties"]["sourceEntityIdentifier"] == "payments:eu"
+        assert mapped["properties"]["labels"] == ["port-entity:service:payments:eu"]
 
         harness.port_mock.upserted_entities.clear()
         move = TransitionIssueExecutor(reporter=(moved := RecordingReporter()))

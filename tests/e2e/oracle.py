@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from jira_server import blueprints
 from jira_server.client.sprints import parse_sprint_value
 from local_stack.stack import LOCAL_JIRA_TOKEN, LocalStack
 
@@ -47,6 +48,15 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
         )
         for issue in page["issues"]:
             f = issue["fields"]
+            # create_issue_from_entity's label port-entity:<blueprint>:<identifier>
+            source = next(
+                (
+                    label.removeprefix("port-entity:").split(":")
+                    for label in f.get("labels") or []
+                    if label.startswith("port-entity:")
+                ),
+                None,
+            )
             expected[issue["key"]] = {
                 "title": f["summary"],
                 "status": f["status"]["name"],
@@ -60,6 +70,8 @@ def expected_issues(stack: LocalStack, jql: str) -> dict[str, dict[str, Any]]:
                     "created": f["created"],
                     "updated": f["updated"],
                     "resolutionDate": f.get("resolutiondate"),
+                    "sourceEntityBlueprint": source[0] if source else None,
+                    "sourceEntityIdentifier": ":".join(source[1:]) if source else None,
                 },
                 "relations": {
                     "project": f["project"]["key"],
@@ -93,12 +105,12 @@ def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
     title, every mapped property (but URLs) and every relation."""
     truth = stack.jira_control.truth(issue_jql)
     software = stack.jira_control.software_truth(issue_jql)
-    expected: Expected = {"jiraServerIssue": {}}
+    expected: Expected = {blueprints.ISSUE: {}}
     for key, want in expected_issues(stack, issue_jql).items():
-        expected["jiraServerIssue"][key] = _entity(
+        expected[blueprints.ISSUE][key] = _entity(
             want["title"], want["properties"], want["relations"]
         )
-    expected["jiraServerProject"] = {
+    expected[blueprints.PROJECT] = {
         p["key"]: _entity(
             p["name"],
             {"projectType": p.get("projectTypeKey"), "description": p.get("description")},
@@ -106,7 +118,7 @@ def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
         )
         for p in jira_get(stack, "/project", expand="description,lead")
     }
-    assert set(expected["jiraServerProject"]) == set(truth["projects"])
+    assert set(expected[blueprints.PROJECT]) == set(truth["projects"])
     users: dict[str, dict[str, Any]] = {}
     # The default user selector includes the people who left (includeInactive: true).
     for u in _users(stack, truth["users"]):
@@ -121,14 +133,14 @@ def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
             },
             {},
         )
-    expected["jiraServerUser"] = users
-    expected["jiraServerBoard"] = {
+    expected[blueprints.USER] = users
+    expected[blueprints.BOARD] = {
         str(b["id"]): _entity(
             b["name"], {"type": b["type"]}, {"project": b["location"]["projectKey"]}
         )
         for b in software["boards"]
     }
-    expected["jiraServerSprint"] = {
+    expected[blueprints.SPRINT] = {
         str(s["id"]): _entity(
             s["name"],
             {
@@ -143,7 +155,7 @@ def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
         for s in software["sprints"]
         if s["state"] in SPRINT_STATES
     }
-    expected["jiraServerVersion"] = {
+    expected[blueprints.VERSION] = {
         v["id"]: _entity(
             f"{project} {v['name']}",
             {"released": v["released"], "archived": v["archived"]},
@@ -153,7 +165,7 @@ def expected_catalog(stack: LocalStack, issue_jql: str) -> Expected:
         for v in versions
         if not v["archived"]
     }
-    expected["jiraServerComponent"] = {
+    expected[blueprints.COMPONENT] = {
         c["id"]: _entity(
             f"{project} {c['name']}",
             {"description": c.get("description"), "assigneeType": c.get("assigneeType")},

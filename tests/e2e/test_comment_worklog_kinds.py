@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,7 @@ def ms(text: str) -> int:
 
 def assert_catalog_equals_jira(stack: LocalStack) -> dict[str, Any]:
     want = truth(stack)
-    comments = entities(stack, "jiraServerComment")
+    comments = entities(stack, blueprints.COMMENT)
     expected_comments = {c["id"]: (key, c) for key, cs in want["comments"].items() for c in cs}
     assert set(comments) == set(expected_comments)
     for comment_id, (key, c) in expected_comments.items():
@@ -59,7 +60,7 @@ def assert_catalog_equals_jira(stack: LocalStack) -> dict[str, Any]:
         assert ms(got["properties"]["created"]) == c["created"], comment_id
         assert ms(got["properties"]["updated"]) == c["updated"], comment_id
         assert got["properties"]["url"].endswith(f"/browse/{key}?focusedCommentId={comment_id}")
-    worklogs = entities(stack, "jiraServerWorklog")
+    worklogs = entities(stack, blueprints.WORKLOG)
     expected_worklogs = {w["id"]: (key, w) for key, ws in want["worklogs"].items() for w in ws}
     assert set(worklogs) == set(expected_worklogs)
     for worklog_id, (key, w) in expected_worklogs.items():
@@ -106,10 +107,10 @@ def test_delta_run_follows_added_and_deleted_comments_and_worklogs(stack: LocalS
     assert f"{WORKLOG_RESOURCE}: delta sync" in output
 
     assert_catalog_equals_jira(stack)
-    comments = entities(stack, "jiraServerComment")
+    comments = entities(stack, blueprints.COMMENT)
     assert comments[added_id]["properties"]["body"] == "Added after run 1"
     assert dropped_id not in comments
-    worklogs = entities(stack, "jiraServerWorklog")
+    worklogs = entities(stack, blueprints.WORKLOG)
     assert removed_id not in worklogs
     assert worklogs[logged_id]["properties"]["timeSpentSeconds"] == 5400
 
@@ -133,8 +134,8 @@ def test_servers_without_worklog_feeds_are_read_per_issue(stack: LocalStack) -> 
 def test_huge_and_malformed_items_fail_loudly_and_lose_nothing(stack: LocalStack) -> None:
     control = stack.jira_control
     want = truth(stack)
-    before_comments = set(entities(stack, "jiraServerComment"))
-    before_worklogs = set(entities(stack, "jiraServerWorklog"))
+    before_comments = set(entities(stack, blueprints.COMMENT))
+    before_worklogs = set(entities(stack, blueprints.WORKLOG))
     keys = [key for key, cs in want["comments"].items() if cs]
     huge = control.mutate({"op": "comment", "keys": [keys[0]], "body": "x" * 100_000})
     huge_id = huge["results"][0]["comments"][0]["id"]
@@ -154,8 +155,8 @@ def test_huge_and_malformed_items_fail_loudly_and_lose_nothing(stack: LocalStack
     assert f"worklog {broken_worklog} of issue {worked[-1]} (timeSpentSeconds is None)" in output
     assert "nothing was deleted" in output
 
-    comments = entities(stack, "jiraServerComment")
-    worklogs = entities(stack, "jiraServerWorklog")
+    comments = entities(stack, blueprints.COMMENT)
+    worklogs = entities(stack, blueprints.WORKLOG)
     # Nothing lost: the broken items keep their last good values, the rest is there.
     assert before_comments <= set(comments)
     assert before_worklogs <= set(worklogs)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack
 from tests.e2e.oracle import expected_issues, jira_get
 
@@ -38,13 +39,13 @@ def placeholders(stack: LocalStack, blueprint: str) -> set[str]:
 
 def assert_catalog_equals_jira(stack: LocalStack) -> None:
     truth = stack.jira_control.truth(DEFAULT_JQL)
-    assert set(synced(stack, "jiraServerProject")) == set(truth["projects"])
+    assert set(synced(stack, blueprints.PROJECT)) == set(truth["projects"])
     # Every user, the people who left included: issues still name them.
-    assert set(synced(stack, "jiraServerUser")) == set(truth["users"])
-    assert placeholders(stack, "jiraServerUser") == set()
+    assert set(synced(stack, blueprints.USER)) == set(truth["users"])
+    assert placeholders(stack, blueprints.USER) == set()
 
     expected = expected_issues(stack, DEFAULT_JQL)
-    issues = synced(stack, "jiraServerIssue")
+    issues = synced(stack, blueprints.ISSUE)
     assert set(issues) == set(expected)
     referenced = {
         target
@@ -52,7 +53,7 @@ def assert_catalog_equals_jira(stack: LocalStack) -> None:
         for target in [want["relations"]["parentIssue"], *want["relations"]["subtasks"]]
         if target
     }
-    assert placeholders(stack, "jiraServerIssue") <= referenced - set(expected)
+    assert placeholders(stack, blueprints.ISSUE) <= referenced - set(expected)
     for key, want in expected.items():
         got = issues[key]
         assert got["title"] == want["title"], key
@@ -73,7 +74,7 @@ def test_first_run_mirrors_jira(stack: LocalStack) -> None:
 
 
 def test_second_run_removes_issues_deleted_in_jira(stack: LocalStack) -> None:
-    before = set(synced(stack, "jiraServerIssue"))
+    before = set(synced(stack, blueprints.ISSUE))
     deleted = stack.jira_control.mutate(
         {"op": "delete", "jql": "statusCategory != Done AND issuetype != Sub-task", "count": 5}
     )["results"][0]
@@ -82,7 +83,7 @@ def test_second_run_removes_issues_deleted_in_jira(stack: LocalStack) -> None:
 
     result = stack.run_once(log_name="run2.log")
     assert result.returncode == 0, result.stdout[-3000:]
-    after = set(synced(stack, "jiraServerIssue"))
+    after = set(synced(stack, blueprints.ISSUE))
     assert not gone & after
     assert_catalog_equals_jira(stack)
 
@@ -128,7 +129,7 @@ def test_a_day_later_delta_run_follows_every_change(stack: LocalStack) -> None:
     updated, deleted and created: the scheduled run is a delta run, and afterwards the
     catalog equals Jira: new values, deletions and issues that left the JQL."""
     control = stack.jira_control
-    before = set(synced(stack, "jiraServerIssue"))
+    before = set(synced(stack, blueprints.ISSUE))
     control.patch_settings(clock_offset_seconds=24 * 3600)
     moved_out = before - set(control.truth(DEFAULT_JQL)["keys"])
     updated = control.mutate(
@@ -151,7 +152,7 @@ def test_a_day_later_delta_run_follows_every_change(stack: LocalStack) -> None:
     assert "issue (resource #6): delta sync" in result.stdout + result.stderr
 
     assert_catalog_equals_jira(stack)
-    issues = synced(stack, "jiraServerIssue")
+    issues = synced(stack, blueprints.ISSUE)
     assert not moved_out & set(issues)
     assert not set(deleted) & set(issues)
     assert created <= set(issues)

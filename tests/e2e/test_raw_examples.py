@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,7 @@ def test_issue_examples_carry_every_field(stack: LocalStack) -> None:
     # Fields no default mapping expression reads are there to be discovered...
     assert {"description", "creator", "watches"} <= fields, sorted(fields)
     # ...whereas the synced pages asked Jira for the mapped fields only.
-    synced = stack.catalog_client.entities("jiraServerIssue")
+    synced = stack.catalog_client.entities(blueprints.ISSUE)
     assert synced and "description" not in synced[0]["properties"]
     # Other kinds keep the framework's examples: the items as read.
     assert stack.catalog_client.kind_examples(INTEGRATION, "project")["examples"]

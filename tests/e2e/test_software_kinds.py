@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ def titled(stack: LocalStack, blueprint: str) -> dict[str, dict[str, Any]]:
 
 def test_boards_and_their_projects(synced: LocalStack) -> None:
     truth = synced.jira_control.software_truth()
-    boards = titled(synced, "jiraServerBoard")
+    boards = titled(synced, blueprints.BOARD)
     assert set(boards) == {str(b["id"]) for b in truth["boards"]}
     for board in truth["boards"]:
         got = boards[str(board["id"])]
@@ -50,7 +51,7 @@ def test_boards_and_their_projects(synced: LocalStack) -> None:
 def test_active_and_future_sprints_on_their_boards(synced: LocalStack) -> None:
     truth = synced.jira_control.software_truth()
     wanted = [s for s in truth["sprints"] if s["state"] in ("active", "future")]
-    sprints = titled(synced, "jiraServerSprint")
+    sprints = titled(synced, blueprints.SPRINT)
     assert set(sprints) == {str(s["id"]) for s in wanted}
     for sprint in wanted:
         got = sprints[str(sprint["id"])]
@@ -61,7 +62,7 @@ def test_active_and_future_sprints_on_their_boards(synced: LocalStack) -> None:
 
 def test_versions_and_components_per_project(synced: LocalStack) -> None:
     truth = synced.jira_control.software_truth()
-    versions = titled(synced, "jiraServerVersion")
+    versions = titled(synced, blueprints.VERSION)
     expected_versions = {
         v["id"]: key for key, vs in truth["versions"].items() for v in vs if not v.get("archived")
     }
@@ -69,7 +70,7 @@ def test_versions_and_components_per_project(synced: LocalStack) -> None:
     assert all(
         versions[vid]["relations"]["project"] == key for vid, key in expected_versions.items()
     )
-    components = titled(synced, "jiraServerComponent")
+    components = titled(synced, blueprints.COMPONENT)
     expected_components = {c["id"]: (key, c) for key, cs in truth["components"].items() for c in cs}
     assert set(components) == set(expected_components)
     for cid, (key, component) in expected_components.items():
@@ -79,7 +80,7 @@ def test_versions_and_components_per_project(synced: LocalStack) -> None:
 
 def test_issue_sprints_and_fix_versions_from_either_field_form(synced: LocalStack) -> None:
     truth = synced.jira_control.software_truth(DEFAULT_JQL)
-    issues = titled(synced, "jiraServerIssue")
+    issues = titled(synced, blueprints.ISSUE)
     assert set(issues) == set(truth["issues"])
     for key, links in truth["issues"].items():
         relations = issues[key]["relations"]

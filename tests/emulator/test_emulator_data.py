@@ -92,7 +92,8 @@ async def test_full_issue_size_is_realistic(client) -> None:
     issues = response.json()["issues"]
     sizes = [len(json.dumps(i, separators=(",", ":"))) for i in issues]
     average = sum(sizes) / len(sizes)
-    assert 6_000 <= average <= 12_000, average
+    # The Development summary alone is ~2.5 kB, as in the real DC issue of the fixtures.
+    assert 6_000 <= average <= 13_000, average
     custom = [k for k in issues[0]["fields"] if k.startswith("customfield_")]
     assert len(custom) >= 25
     ranks = [i["fields"]["customfield_10100"] for i in issues]

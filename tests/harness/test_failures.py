@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_server import blueprints
 from tests.support import jira_mock
-from tests.support.harness import booted, default_mapping, resource
+from tests.support.harness import booted, default_mapping, integration_config, resource
 
 
 def stale_issue() -> dict[str, Any]:
     return {
         "identifier": "GONE-1",
-        "blueprint": "jiraServerIssue",
+        "blueprint": blueprints.ISSUE,
         "title": "Stale",
         "properties": {},
         "relations": {},
@@ -44,9 +45,11 @@ async def test_kind_failing_midway_deletes_nothing() -> None:
         result = await harness.trigger_resync()
     assert result.errors, "the resync must fail loudly"
     assert result.deleted_entities == []
-    [failure] = [str(e) for e in result.errors]
-    assert failure.startswith("issue (resource #6) (reading Jira)")
-    assert "500" in failure
+    # The comment kind searches too, and from then on its pages fail the same way.
+    failures = {str(e).split(" (reading Jira)")[0]: str(e) for e in result.errors}
+    assert "issue (resource #6)" in failures
+    assert set(failures) <= {"issue (resource #6)", "comment (resource #7)"}
+    assert all("500" in failure for failure in failures.values())
 
 
 async def test_invalid_jql_fails_before_any_catalog_change() -> None:
@@ -70,7 +73,7 @@ async def test_unknown_mapped_field_is_null_and_the_rest_syncs() -> None:
     async with booted(jira.transport(), mapping=mapping) as harness:
         result = await harness.trigger_resync()
     assert result.errors == []
-    issues = [e for e in result.upserted_entities if e["blueprint"] == "jiraServerIssue"]
+    issues = [e for e in result.upserted_entities if e["blueprint"] == blueprints.ISSUE]
     assert len(issues) == 6 and all(e["properties"]["points"] is None for e in issues)
 
 
@@ -105,7 +108,7 @@ async def test_relation_targets_outside_the_selectors_survive_reconciliation() -
         old["fields"]["reporter"] = carol
     placeholder = {
         "identifier": carol["key"],
-        "blueprint": "jiraServerUser",
+        "blueprint": blueprints.USER,
         "properties": {},
         "relations": {},
     }
@@ -117,3 +120,29 @@ async def test_relation_targets_outside_the_selectors_survive_reconciliation() -
         result = await harness.trigger_resync()
     assert result.errors == []
     assert [e["identifier"] for e in result.deleted_entities] == ["GONE-1"]
+
+
+async def test_a_namespace_the_mapping_ignores_fails_before_any_catalog_change() -> None:
+    """instanceNamespace set, but the mapping in Port is the plain one (created before the
+    namespace): its identifiers would overwrite another instance's entities."""
+    jira = jira_mock.sample_jira()
+    config = integration_config(instance_namespace="legacy")
+    async with booted(jira.transport(), config=config, port_entities=[stale_issue()]) as harness:
+        result = await harness.trigger_resync()
+    assert result.upserted_entities == [] and result.deleted_entities == []
+    assert jira.searches == []
+    failures = [str(e) for e in result.errors]
+    assert failures and all("instanceNamespace is 'legacy'" in f for f in failures)
+    assert any(f.startswith("issue (resource #6)") for f in failures)
+
+
+async def test_a_namespaced_mapping_syncs_namespaced_identifiers() -> None:
+    jira = jira_mock.sample_jira()
+    mapping = blueprints.namespaced_mapping(default_mapping(), "legacy")
+    config = integration_config(instance_namespace="legacy")
+    async with booted(jira.transport(), mapping=mapping, config=config) as harness:
+        result = await harness.trigger_resync()
+    assert result.errors == []
+    issues = [e for e in result.upserted_entities if e["blueprint"] == blueprints.ISSUE]
+    assert issues and all(e["identifier"].startswith("legacy:") for e in issues)
+    assert all(e["relations"]["project"].startswith("legacy:") for e in issues)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_server import blueprints
 from tests.support import jira_mock
 from tests.support.harness import booted, default_mapping, resource
 
@@ -20,13 +21,13 @@ async def test_default_mapping_pushes_exact_entities() -> None:
         result = await harness.trigger_resync()
 
     assert result.errors == []
-    users = by_blueprint(result.upserted_entities, "jiraServerUser")
+    users = by_blueprint(result.upserted_entities, blueprints.USER)
     # Inactive carol is synced by default: issues still name people who left.
     assert set(users) == {"JIRAUSER10100", "bob.legacy", "JIRAUSER10102"}
     assert users["JIRAUSER10102"]["properties"]["active"] is False
     assert users["bob.legacy"] == {
         "identifier": "bob.legacy",
-        "blueprint": "jiraServerUser",
+        "blueprint": blueprints.USER,
         "title": "Bob Legacy",
         "properties": {
             "username": "Bob.Legacy",
@@ -38,11 +39,11 @@ async def test_default_mapping_pushes_exact_entities() -> None:
         },
     }
 
-    projects = by_blueprint(result.upserted_entities, "jiraServerProject")
+    projects = by_blueprint(result.upserted_entities, blueprints.PROJECT)
     assert projects == {
         "CORE": {
             "identifier": "CORE",
-            "blueprint": "jiraServerProject",
+            "blueprint": blueprints.PROJECT,
             "title": "Core Platform",
             "properties": {
                 "url": "http://jira.example.test/browse/CORE",
@@ -54,11 +55,11 @@ async def test_default_mapping_pushes_exact_entities() -> None:
         }
     }
 
-    issues = by_blueprint(result.upserted_entities, "jiraServerIssue")
+    issues = by_blueprint(result.upserted_entities, blueprints.ISSUE)
     assert set(issues) == {"CORE-1", "CORE-2", "CORE-3", "OLD-1", "OLD-2", "OLD-3"}
     assert issues["CORE-1"] == {
         "identifier": "CORE-1",
-        "blueprint": "jiraServerIssue",
+        "blueprint": blueprints.ISSUE,
         "title": "Build the thing",
         "properties": {
             "url": "http://jira.example.test/browse/CORE-1",
@@ -71,6 +72,17 @@ async def test_default_mapping_pushes_exact_entities() -> None:
             "created": "2025-04-10T17:14:56.000+0000",
             "updated": "2025-04-11T09:00:01.000+0000",
             "resolutionDate": None,
+            "sourceEntityBlueprint": None,
+            "sourceEntityIdentifier": None,
+            # No changelog, no linked code: the computed fields still give their values.
+            "leadTimeHours": None,
+            "cycleTimeHours": None,
+            "reopenings": 0,
+            "pullRequests": 0,
+            "pullRequestState": None,
+            "builds": 0,
+            "failedBuilds": 0,
+            "commits": 0,
         },
         "relations": {
             "project": "CORE",
@@ -105,13 +117,13 @@ async def test_issue_pages_follow_effective_page_size_and_keyset() -> None:
     assert result.errors == []
     # The first request asks for the configured page size; Jira answers with 2 and every
     # later page request uses the effective value and an id bound instead of startAt.
-    assert jira.searches[0]["maxResults"] == 1000
-    later = [s for s in jira.searches[1:] if s.get("fields") != ["id"]]
+    # (the comment kind's searches, fields=comment, page on their own)
+    searches = [s for s in jira.searches if "comment" not in (s.get("fields") or [])]
+    assert searches[0]["maxResults"] == 1000
+    later = [s for s in searches[1:] if s.get("fields") != ["id"]]
     assert later and all(s["maxResults"] == 2 and s["startAt"] == 0 for s in later)
     assert all("ORDER BY id ASC" in s["jql"] for s in later)
-    keys = [
-        e["identifier"] for e in result.upserted_entities if e["blueprint"] == "jiraServerIssue"
-    ]
+    keys = [e["identifier"] for e in result.upserted_entities if e["blueprint"] == blueprints.ISSUE]
     assert len(keys) == len(set(keys)) == 6
 
 
@@ -131,7 +143,7 @@ async def test_user_list_falls_back_to_user_search_on_404() -> None:
     ]  # (the preflight's one-user probe has no startAt)
     assert [p["startAt"] for p in searches] == ["0", "1", "2", "3"]
     assert all(p["username"] == "." and p["includeInactive"] == "true" for p in searches)
-    users = by_blueprint(result.upserted_entities, "jiraServerUser")
+    users = by_blueprint(result.upserted_entities, blueprints.USER)
     assert set(users) == {"JIRAUSER10100", "bob.legacy", "JIRAUSER10102"}
 
 
@@ -153,7 +165,7 @@ async def test_user_list_cursor_pages_and_include_inactive() -> None:
     ]
     assert cursors == [None, "2"]
     assert not any(c.request.url.path.endswith("/user/search") for c in transport.calls)
-    users = by_blueprint(result.upserted_entities, "jiraServerUser")
+    users = by_blueprint(result.upserted_entities, blueprints.USER)
     assert set(users) == {"JIRAUSER10100", "bob.legacy", "JIRAUSER10102"}
     assert users["JIRAUSER10102"]["properties"]["active"] is False
 
@@ -169,7 +181,7 @@ async def test_selector_jql_fields_and_expand_reach_jira() -> None:
     issue["port"]["entity"]["mappings"] = {
         "identifier": ".key",
         "title": ".fields.summary",
-        "blueprint": '"jiraServerIssue"',
+        "blueprint": '"jiraServerSyncIssue"',
         "properties": {"status": ".fields.status.name"},
     }
     project = resource(mapping, "project")
@@ -189,7 +201,7 @@ async def test_selector_jql_fields_and_expand_reach_jira() -> None:
     ]  # (the preflight counts visible projects without parameters)
     assert project_calls[0]["expand"] == "lead"
     assert project_calls[0]["includeArchived"] == "true"
-    projects = by_blueprint(result.upserted_entities, "jiraServerProject")
+    projects = by_blueprint(result.upserted_entities, blueprints.PROJECT)
     assert set(projects) == {"CORE", "OLD"}
     assert projects["OLD"]["properties"]["description"] is None  # not expanded
     assert projects["OLD"]["relations"]["lead"] == "bob.legacy"
@@ -245,11 +257,11 @@ async def test_agile_kinds_versions_and_components() -> None:
     async with booted(transport) as harness:
         result = await harness.trigger_resync()
     assert result.errors == []
-    boards = by_blueprint(result.upserted_entities, "jiraServerBoard")
+    boards = by_blueprint(result.upserted_entities, blueprints.BOARD)
     assert boards == {
         "4": {
             "identifier": "4",
-            "blueprint": "jiraServerBoard",
+            "blueprint": blueprints.BOARD,
             "title": "CORE board",
             "properties": {
                 "url": "http://jira.example.test/secure/RapidBoard.jspa?rapidView=4",
@@ -259,7 +271,7 @@ async def test_agile_kinds_versions_and_components() -> None:
         },
         "5": {
             "identifier": "5",
-            "blueprint": "jiraServerBoard",
+            "blueprint": blueprints.BOARD,
             "title": "Support",
             "properties": {
                 "url": "http://jira.example.test/secure/RapidBoard.jspa?rapidView=5",
@@ -268,11 +280,11 @@ async def test_agile_kinds_versions_and_components() -> None:
             "relations": {"project": None},
         },
     }
-    sprints = by_blueprint(result.upserted_entities, "jiraServerSprint")
+    sprints = by_blueprint(result.upserted_entities, blueprints.SPRINT)
     assert set(sprints) == {"7", "8"}  # default selector: active,future
     assert sprints["7"] == {
         "identifier": "7",
-        "blueprint": "jiraServerSprint",
+        "blueprint": blueprints.SPRINT,
         "title": "Sprint 7, the big one",
         "properties": {
             "state": "active",
@@ -287,10 +299,10 @@ async def test_agile_kinds_versions_and_components() -> None:
     sprint_paths = {c.request.url.path for c in transport.calls if "/sprint" in c.request.url.path}
     assert sprint_paths == {"/rest/agile/1.0/board/4/sprint"}
 
-    versions = by_blueprint(result.upserted_entities, "jiraServerVersion")
+    versions = by_blueprint(result.upserted_entities, blueprints.VERSION)
     assert versions["20001"] == {
         "identifier": "20001",
-        "blueprint": "jiraServerVersion",
+        "blueprint": blueprints.VERSION,
         "title": "CORE 1.0",
         "properties": {
             "description": "Release 1.0",
@@ -303,11 +315,11 @@ async def test_agile_kinds_versions_and_components() -> None:
         },
         "relations": {"project": "CORE"},
     }
-    components = by_blueprint(result.upserted_entities, "jiraServerComponent")
+    components = by_blueprint(result.upserted_entities, blueprints.COMPONENT)
     assert components == {
         "30001": {
             "identifier": "30001",
-            "blueprint": "jiraServerComponent",
+            "blueprint": blueprints.COMPONENT,
             "title": "CORE api",
             "properties": {"description": "The api component", "assigneeType": "PROJECT_DEFAULT"},
             "relations": {"project": "CORE", "lead": "JIRAUSER10100"},
@@ -323,7 +335,7 @@ async def test_sprint_selector_states_reach_jira() -> None:
     async with booted(transport, mapping=mapping) as harness:
         result = await harness.trigger_resync()
     assert result.errors == []
-    assert set(by_blueprint(result.upserted_entities, "jiraServerSprint")) == {"6"}
+    assert set(by_blueprint(result.upserted_entities, blueprints.SPRINT)) == {"6"}
     states = {
         c.request.url.params.get("state")
         for c in transport.calls

@@ -31,6 +31,7 @@ import httpx
 import pytest
 import yaml
 
+from jira_server import blueprints
 from tests.packaging import dockerfile as dockerfile_mod
 from tests.packaging.dockerfile import Dockerfile, Replay, StageResult
 
@@ -455,7 +456,7 @@ JIRA_EMULATOR_HEALTH_PATH = "/rest/api/2/serverInfo"
 # `python -m local_stack.catalog --port-file F --db PATH --client-id X --client-secret Y`
 CATALOG_ARGS: list[str] = ["--client-id", PORT_CLIENT_ID, "--client-secret", PORT_CLIENT_SECRET]
 CATALOG_HEALTH_PATH = "/_catalog/health"
-EXPECTED_BLUEPRINTS = ("jiraServerProject", "jiraServerUser", "jiraServerIssue")
+EXPECTED_BLUEPRINTS = (blueprints.PROJECT, blueprints.USER, blueprints.ISSUE)
 
 
 def local_stack_env(*, catalog_url: str, jira_url: str, listener: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack, resources_without
 from tests.e2e.oracle import expected_catalog, expected_issues
 from tests.reliability.support import (
@@ -185,7 +186,7 @@ def test_data_changing_during_paging(stack: LocalStack, searches_before_scan: in
     created, deleted = set(end) - set(start), set(start) - set(end)
     assert len(created) >= 2 and len(deleted) >= 2
 
-    issues = synced(snapshot(stack), "jiraServerIssue")
+    issues = synced(snapshot(stack), blueprints.ISSUE)
     assert not survivors - set(issues), sorted(survivors - set(issues))[:10]
     newest = max(_number(key) for key in start if key.startswith("PLAT-"))
     for key in set(issues) - set(end) - deleted:
@@ -201,14 +202,14 @@ def test_data_changing_during_paging(stack: LocalStack, searches_before_scan: in
     assert sorted(seen) == ["end", "start"], seen
     # (Placeholders may still serve issues deleted during the run: checked after the next.)
     problems = differences(expected_catalog(stack, DEFAULT_JQL), snapshot(stack))
-    problems = [p for p in problems if not p.startswith("jiraServerIssue") and "placeh" not in p]
+    problems = [p for p in problems if not p.startswith(blueprints.ISSUE) and "placeh" not in p]
     assert not problems, problems
 
     result = run(stack, "after-mutating.log", **SETTINGS)
     assert result.returncode == 0, tail(result)
     after = assert_catalog_equals_jira(stack)
-    assert not deleted & set(synced(after, "jiraServerIssue"))
-    assert created <= set(synced(after, "jiraServerIssue"))
+    assert not deleted & set(synced(after, blueprints.ISSUE))
+    assert created <= set(synced(after, blueprints.ISSUE))
 
 
 def _number(key: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack, resources_without
 from tests.e2e.oracle import expected_catalog
 from tests.reliability.support import (
@@ -83,7 +84,7 @@ def test_scan_failing_midway_deletes_nothing(stack: LocalStack) -> None:
     deleted = stack.jira_control.mutate(
         {"op": "delete", "jql": f"({DEFAULT_JQL}) AND issuetype != Sub-task", "count": 6}
     )["results"][0]["deleted"]
-    assert set(deleted) <= set(first["jiraServerIssue"])
+    assert set(deleted) <= set(first[blueprints.ISSUE])
     stack.jira_control.set_faults(
         paths=["/rest/api/2/search"],
         error_statuses=[503],
@@ -103,17 +104,17 @@ def test_scan_failing_midway_deletes_nothing(stack: LocalStack) -> None:
     assert "nothing was deleted from the catalog (the run failed)" in text
     after = snapshot(stack)
     assert_all_kept(first, after)
-    assert set(deleted) <= set(after["jiraServerIssue"])  # gone from Jira, kept here
+    assert set(deleted) <= set(after[blueprints.ISSUE])  # gone from Jira, kept here
     assert writes(stack)["entitiesDeleted"] == counters["entitiesDeleted"]
 
     # Once Jira answers again, the next run catches up, deletions included.
     recovered = good_run(stack, "recovered.log")
-    assert not set(deleted) & set(recovered["jiraServerIssue"])
+    assert not set(deleted) & set(recovered[blueprints.ISSUE])
 
 
 def test_kind_returning_nothing_is_refused_unless_allowed(stack: LocalStack) -> None:
     first = in_sync(stack, "before-empty.log")
-    issues = synced(first, "jiraServerIssue")
+    issues = synced(first, blueprints.ISSUE)
     total = sum(len(entities) for entities in first.values())
     original = change_mapping(stack, lambda m: issue_resource(m)["selector"].update(jql=NOTHING))
     try:
@@ -122,13 +123,13 @@ def test_kind_returning_nothing_is_refused_unless_allowed(stack: LocalStack) -> 
         assert result.returncode == 1, tail(result)
         text = output(result)
         assert (
-            f"refusing to delete {len(first['jiraServerIssue'])} of "
-            f"{len(first['jiraServerIssue'])} jiraServerIssue entities: issue (resource #6) "
+            f"refusing to delete {len(first['jiraServerSyncIssue'])} of "
+            f"{len(first['jiraServerSyncIssue'])} jiraServerSyncIssue entities: issue (resource #6) "
             "returned nothing"
         ) in text
-        assert "jiraServerIssue (reconciliation)" in text
+        assert "jiraServerSyncIssue (reconciliation)" in text
         guarded = snapshot(stack)
-        assert guarded["jiraServerIssue"] == first["jiraServerIssue"]
+        assert guarded[blueprints.ISSUE] == first[blueprints.ISSUE]
         assert_all_kept(first, guarded)
 
         # The framework alone (the guard opened with maxDeletionFraction 1): the empty kind
@@ -140,10 +141,10 @@ def test_kind_returning_nothing_is_refused_unless_allowed(stack: LocalStack) -> 
         unguarded = snapshot(stack)
         print(
             f"kind returning nothing, no guard: {len(issues)} of {total} entities were "
-            f"issues; issue entities left: {len(unguarded['jiraServerIssue'])}"
+            f"issues; issue entities left: {len(unguarded['jiraServerSyncIssue'])}"
         )
         assert len(issues) / total <= 0.9
-        assert synced(unguarded, "jiraServerIssue") == {}
+        assert synced(unguarded, blueprints.ISSUE) == {}
     finally:
         set_mapping(stack, original)
     good_run(stack, "restored.log")  # and back: a full resync recreates them

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LocalStack, jira_args, local_stack
 from tests.reliability.support import (
     assert_catalog_equals_jira,
@@ -51,7 +52,7 @@ def test_ocean_core_keeps_every_guarantee_with_the_flags_on(stack: LocalStack) -
     first = run(stack, "core.log")
     assert first.returncode == 0, tail(first)
     synced = assert_catalog_equals_jira(stack)
-    assert synced["jiraServerIssue"]
+    assert synced[blueprints.ISSUE]
     # The integration's own deletion guard runs: a JQL that suddenly matches nothing is
     # refused, nothing is deleted and the run fails.
     original = change_mapping(
@@ -63,4 +64,4 @@ def test_ocean_core_keeps_every_guarantee_with_the_flags_on(stack: LocalStack) -
         set_mapping(stack, original)
     assert refused.returncode == 1, tail(refused)
     assert "returned nothing" in output(refused)
-    assert snapshot(stack)["jiraServerIssue"] == synced["jiraServerIssue"]
+    assert snapshot(stack)[blueprints.ISSUE] == synced[blueprints.ISSUE]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jira_server import blueprints
 from local_stack.stack import LOCAL_JIRA_TOKEN, LocalStack, jira_args, local_stack
 from tests.e2e.oracle import expected_catalog
 from tests.reliability.support import (
@@ -92,7 +93,7 @@ def test_a_delta_run_with_a_revoked_token_fails_and_keeps_everything(stack: Loca
     assert stack.jira_control.stats(searches=True)["searches"] == []  # nothing was read
     # The next run (valid token) is a delta again and catches up, deletions included.
     after = good_run(stack, "after-revoked.log")
-    assert not set(deleted["results"][0]["deleted"]) & set(after["jiraServerIssue"])
+    assert not set(deleted["results"][0]["deleted"]) & set(after[blueprints.ISSUE])
 
 
 def test_a_share_of_failing_bulk_upserts_is_retried_within_limits(stack: LocalStack) -> None:
@@ -121,7 +122,7 @@ def test_bulk_upserts_failing_beyond_the_retries_fail_loudly_then_converge(
         clear_catalog_faults(stack)
     assert result.returncode == 1, tail(result)
     text = output(result)
-    assert "jiraServerIssue (writing to the catalog):" in text
+    assert "jiraServerSyncIssue (writing to the catalog):" in text
     assert "entities were not written to the catalog:" in text and "HTTP 500" in text
     assert "nothing was deleted from the catalog" in text
     good_run(stack, "after-500.log")  # a clean rerun converges
@@ -142,7 +143,7 @@ def test_entities_the_catalog_rejects_fail_the_run_and_name_them(stack: LocalSta
         set_mapping(stack, original)
     assert result.returncode == 1, tail(result)
     text = output(result)
-    assert "jiraServerIssue (writing to the catalog):" in text
+    assert "jiraServerSyncIssue (writing to the catalog):" in text
     assert "(e.g. PLAT-" in text
     assert "nothing was deleted from the catalog" in text
     good_run(stack, "after-422.log")
@@ -159,10 +160,10 @@ def test_failed_deletes_fail_the_run_then_converge(stack: LocalStack) -> None:
     finally:
         clear_catalog_faults(stack)
     assert result.returncode == 1, tail(result)
-    assert "jiraServerIssue (deleting from the catalog):" in output(result)
-    assert set(deleted) <= set(snapshot(stack)["jiraServerIssue"])
+    assert "jiraServerSyncIssue (deleting from the catalog):" in output(result)
+    assert set(deleted) <= set(snapshot(stack)[blueprints.ISSUE])
     after = good_run(stack, "after-delete-fault.log")
-    assert not set(deleted) & set(after["jiraServerIssue"])
+    assert not set(deleted) & set(after[blueprints.ISSUE])
 
 
 def test_a_reconciliation_read_failure_is_named_as_such(stack: LocalStack) -> None:
@@ -206,10 +207,10 @@ def test_items_without_fields_fail_the_kind_and_null_nothing(stack: LocalStack) 
     after = snapshot(stack)
     nulled = [
         key
-        for key, entity in synced(after, "jiraServerIssue").items()
+        for key, entity in synced(after, blueprints.ISSUE).items()
         if entity["title"] is None or entity["properties"].get("status") is None
     ]
-    assert nulled == [] and set(after["jiraServerIssue"]) == set(before["jiraServerIssue"])
+    assert nulled == [] and set(after[blueprints.ISSUE]) == set(before[blueprints.ISSUE])
 
 
 # ---- expected churn passes the deletion guard -------------------------------------------------
@@ -217,20 +218,20 @@ def test_items_without_fields_fail_the_kind_and_null_nothing(stack: LocalStack) 
 
 def test_a_tenth_of_the_issues_deleted_in_jira_leave_the_catalog(stack: LocalStack) -> None:
     first = in_sync(stack, "before-tenth.log")
-    count = len(synced(first, "jiraServerIssue")) // 10
+    count = len(synced(first, blueprints.ISSUE)) // 10
     deleted = stack.jira_control.mutate(
         {"op": "delete", "jql": f"({DEFAULT_JQL}) AND issuetype != Sub-task", "count": count}
     )["results"][0]["deleted"]
     after = good_run(stack, "tenth-deleted.log")
     assert len(deleted) >= count
-    assert not set(deleted) & set(after["jiraServerIssue"])
+    assert not set(deleted) & set(after[blueprints.ISSUE])
 
 
 def test_every_active_sprint_closing_at_once_is_not_refused(stack: LocalStack) -> None:
     first = in_sync(stack, "before-cadence.log")
     active = [
         k
-        for k, e in synced(first, "jiraServerSprint").items()
+        for k, e in synced(first, blueprints.SPRINT).items()
         if e["properties"]["state"] == "active"
     ]
     assert len(active) > 1
@@ -244,22 +245,22 @@ def test_every_active_sprint_closing_at_once_is_not_refused(stack: LocalStack) -
     # relations' targets.
     referenced = {
         sprint
-        for issue in after["jiraServerIssue"].values()
+        for issue in after[blueprints.ISSUE].values()
         for sprint in issue["relations"].get("sprints") or []
     }
-    assert set(after["jiraServerSprint"]) <= referenced
+    assert set(after[blueprints.SPRINT]) <= referenced
 
 
 def test_a_kind_removed_from_the_mapping_is_emptied_without_failing(stack: LocalStack) -> None:
     first = in_sync(stack, "before-removed-kind.log")
-    assert first["jiraServerComponent"]
+    assert first[blueprints.COMPONENT]
     original = change_mapping(
         stack, lambda m: m.update(resources=[r for r in m["resources"] if r["kind"] != "component"])
     )
     try:
         result = run(stack, "removed-kind.log", **SETTINGS)
         assert result.returncode == 0, tail(result)
-        assert snapshot(stack)["jiraServerComponent"] == {}
+        assert snapshot(stack)[blueprints.COMPONENT] == {}
     finally:
         set_mapping(stack, original)
     good_run(stack, "kind-restored.log")
@@ -300,7 +301,7 @@ def test_whole_object_mappings_survive_every_page(stack: LocalStack) -> None:
     in_sync(stack, "before-whole.log")
     add_blueprint_properties(
         stack,
-        "jiraServerIssue",
+        blueprints.ISSUE,
         assigneeObject={"type": "object", "title": "Assignee (object)"},
         fixVersionList={"type": "array", "title": "Fix versions (objects)"},
     )
@@ -314,7 +315,7 @@ def test_whole_object_mappings_survive_every_page(stack: LocalStack) -> None:
     try:
         result = run(stack, "whole-objects.log", pageSize=20, maxConcurrentRequests=4)
         assert result.returncode == 0, tail(result)
-        issues = synced(snapshot(stack), "jiraServerIssue")
+        issues = synced(snapshot(stack), blueprints.ISSUE)
         checked = 0
         for key, entity in sorted(issues.items())[::7]:
             fields = jira(stack, f"/rest/api/2/issue/{key}", fields="assignee,fixVersions")[

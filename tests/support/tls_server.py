@@ -1,5 +1,6 @@
 """A throw-away HTTPS server on 127.0.0.1 with a freshly generated self-signed CA, to test
-TLS verification and ``caBundle`` for real (no mocks below the socket)."""
+TLS verification, ``caBundle`` and client certificates (mutual TLS) for real (no mocks below
+the socket)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,42 @@ from cryptography.x509.oid import NameOID
 class TlsServer:
     url: str
     ca_pem: Path
+    ca_key: ec.EllipticCurvePrivateKey
+    directory: Path
+
+    def client_certificate(
+        self, name: str = "sync-bot", password: str | None = None, *, signed: bool = True
+    ) -> tuple[Path, Path]:
+        """A client certificate and its key (encrypted with ``password``), signed by this
+        server's CA (or self-signed, which a server requiring client certificates refuses)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        ca = x509.load_pem_x509_certificate(self.ca_pem.read_bytes())
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca.subject if signed else subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .sign(self.ca_key if signed else key, hashes.SHA256())
+        )
+        cert_path = self.directory / f"{name}.crt"
+        key_path = self.directory / f"{name}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(password.encode())
+            if password
+            else serialization.NoEncryption()
+        )
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+            )
+        )
+        return cert_path, key_path
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
@@ -86,16 +123,33 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def tls_server(directory: Path) -> Iterator[TlsServer]:
+def tls_server(directory: Path, *, require_client_certificate: bool = False) -> Iterator[TlsServer]:
+    """``require_client_certificate``: mutual TLS, accepting certificates signed by the
+    server's own CA (see ``TlsServer.client_certificate``)."""
+    directory.mkdir(parents=True, exist_ok=True)
     cert, key = _self_signed(directory)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if require_client_certificate:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=cert)
+        # TLS 1.3 refuses a missing certificate after the client's handshake is done, and the
+        # client sees the alert or a reset, whichever comes first; TLS 1.2 refuses it inside
+        # the handshake, so the test can check the message.
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield TlsServer(url=f"https://127.0.0.1:{server.server_address[1]}", ca_pem=cert)
+        ca_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+        yield TlsServer(
+            url=f"https://127.0.0.1:{server.server_address[1]}",
+            ca_pem=cert,
+            ca_key=ca_key,
+            directory=directory,
+        )
     finally:
         server.shutdown()
         server.server_close()

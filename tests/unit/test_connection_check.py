@@ -146,3 +146,21 @@ async def test_empty_user_list_is_not_a_yes() -> None:
     assert report.warnings == [
         "Jira lists no users; the 'user' kind needs the 'Browse users and groups' global permission"
     ]
+
+
+async def test_the_check_uses_the_proxy_of_its_environment_and_names_it() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    proxy = f"127.0.0.1:{closed_port()}"  # nothing listens there either
+    environ = {
+        **env(JIRA_SERVER_HOST=url, MAX_RETRIES="0"),
+        "HTTP_PROXY": f"http://bot:proxy-pw-2Hd7@{proxy}",
+    }
+    code, report = await check(environ)
+    assert code == EXIT_FAILED
+    assert report is not None
+    problem = report.problems[0]
+    assert problem.startswith(f"Cannot reach Jira at {url}")
+    assert f"(through the proxy http://{proxy} from HTTP_PROXY)" in problem
+    assert "proxy-pw-2Hd7" not in problem
+    assert f"Through:          proxy http://{proxy} (from HTTP_PROXY)" in report.lines()
+    assert "proxy-pw-2Hd7" not in "\n".join(report.lines())

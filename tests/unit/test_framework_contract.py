@@ -4,8 +4,10 @@ renames or changes one of them fails here, naming it, instead of changing what a
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from port_ocean.clients.port.client import PortClient
@@ -28,7 +30,7 @@ def test_the_pinned_version_is_the_installed_one() -> None:
 
 def test_the_jq_filter_rewrite_exists_and_converts_single_quotes() -> None:
     assert hasattr(JQEntityProcessorSync, "_format_filter"), "JQEntityProcessorSync._format_filter"
-    assert framework.format_jq_filter("'jiraServerIssue'") == '"jiraServerIssue"'
+    assert framework.format_jq_filter("'jiraServerSyncIssue'") == '"jiraServerSyncIssue"'
 
 
 def test_the_per_item_mapping_is_callable_as_used() -> None:
@@ -92,3 +94,41 @@ def test_the_webhook_route_is_where_the_framework_mounts_it() -> None:
         "port-ocean no longer mounts the integration router under {route_prefix}/integration"
     )
     assert framework.webhook_route_path("/p", "/webhook") == "/p/integration/webhook"
+
+
+def test_the_default_resources_are_read_from_the_configured_directory(tmp_path: Path) -> None:
+    """``use_resources_dir`` sets ``resources_path``, which the framework's installation of
+    the defaults reads (``DefaultOriginSetup``); an absolute path is used as it is."""
+    from port_ocean.config.settings import IntegrationConfiguration
+    from port_ocean.core.defaults.common import get_port_integration_defaults
+    from port_ocean.core.defaults.initialization import default_origin_setup
+
+    from jira_server import blueprints
+    from jira_server.resources import JiraServerPortAppConfig
+
+    assert "resources_path" in IntegrationConfiguration.model_fields, "resources_path"
+    # The integration (whose __init__ renders the resources) is built before the defaults
+    # are installed: ``ocean sail`` loads the app, then calls initialize_defaults.
+    ocean_run = importlib.import_module("port_ocean.run")  # the package exports run() itself
+    sail = inspect.getsource(ocean_run.run)
+    assert -1 < sail.index("load_ocean_app(") < sail.index("initialize_defaults("), "port_ocean.run"
+    setup_source = inspect.getsource(default_origin_setup.DefaultOriginSetup.__init__)
+    assert "integration_config.resources_path" in setup_source, "DefaultOriginSetup"
+    source = Path(__file__).resolve().parents[2] / ".port" / "resources"
+    rendered = blueprints.render_resources(source, "acme", "", "x", tmp_path / "rendered")
+    assert rendered is not None
+
+    class Config:
+        resources_path = ".port/resources"
+
+    config = Config()
+    framework.use_resources_dir(config, rendered)
+    assert framework.resources_dir(config) == rendered.resolve()
+    defaults = get_port_integration_defaults(JiraServerPortAppConfig, config.resources_path)
+    assert defaults is not None
+    assert {b["identifier"] for b in defaults.blueprints} == {
+        blueprints.blueprint(kind, "acme") for kind in blueprints.BY_KIND
+    }
+    assert {r.port.entity.mappings.blueprint for r in defaults.port_app_config.resources} == {
+        f'"{blueprints.blueprint(r.kind, "acme")}"' for r in defaults.port_app_config.resources
+    }

@@ -131,3 +131,13 @@ def test_malformed_custom_headers_never_print_their_values(value: str, expected:
     assert "customHeaders (OCEAN__INTEGRATION__CONFIG__CUSTOM_HEADERS)" in message
     assert expected in message
     assert "SECRET" not in message
+
+
+def test_port_app_url_defaults_to_ports_eu_app_and_is_validated() -> None:
+    assert settings(token="t").port_app_url == "https://app.getport.io"
+    assert settings(token="t", port_app_url="https://app.us.port.io/").port_app_url == (
+        "https://app.us.port.io"
+    )
+    for bad in ("app.getport.io", "https://app.getport.io/?x=1", "ftp://port"):
+        message = error_of(jira_server_host=HOST, token="t", port_app_url=bad)
+        assert "portAppUrl (OCEAN__INTEGRATION__CONFIG__PORT_APP_URL)" in message

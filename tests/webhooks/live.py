@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import yaml
 
+from jira_server import blueprints
 from local_stack.catalog.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -29,7 +30,7 @@ from local_stack.stack import REPO_ROOT, JiraControl
 from tests.support.processes import stop_sail
 
 INTEGRATION_TYPE = "jira-server-sync"
-ISSUE_BP, PROJECT_BP, USER_BP = "jiraServerIssue", "jiraServerProject", "jiraServerUser"
+ISSUE_BP, PROJECT_BP, USER_BP = blueprints.ISSUE, blueprints.PROJECT, blueprints.USER
 # Throw-away credentials of these tests, distinctive so a leak is easy to find in logs.
 ADMIN, ADMIN_TOKEN = "sync-bot", "pat-WH-9f3c2a71d8e4b6a0"
 VIEWER, VIEWER_TOKEN = "viewer", "pat-WH-viewer-55d1e0c2"
@@ -190,8 +191,10 @@ def start_sail(
     secret: str | None,
     log_name: str,
     port: int | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Sail:
-    """``port``: reuse one to restart "the same" integration (its webhook URL includes it)."""
+    """``port``: reuse one to restart "the same" integration (its webhook URL includes it).
+    ``settings``: more integration settings, ``{"INSTANCE_NAMESPACE": "legacy"}``."""
     port = port or free_loopback_port()
     env = {
         "OCEAN__EVENT_LISTENER": '{"type": "POLLING", "resync_on_start": true, "interval": 3600}',
@@ -199,6 +202,7 @@ def start_sail(
         "APPLICATION__PORT": str(port),
         "OCEAN__INTEGRATION__CONFIG__JIRA_SERVER_HOST": jira_url,
         **{f"OCEAN__INTEGRATION__CONFIG__{k}": v for k, v in auth.items()},
+        **{f"OCEAN__INTEGRATION__CONFIG__{k}": v for k, v in (settings or {}).items()},
     }
     if secret is not None:
         env["OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET"] = secret
@@ -242,10 +246,12 @@ def running_sail(
     auth: dict[str, str],
     secret: str | None,
     log_name: str = "sail.log",
+    settings: dict[str, str] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> Iterator[Sail]:
-    """The integration record with ``mapping(jql)``, then ``ocean sail`` once its first resync
-    finished; stopped on exit."""
-    precreate_integration(catalog_url, identifier, mapping(jql))
+    """The integration record with ``config`` (default ``mapping(jql)``), then ``ocean sail``
+    once its first resync finished; stopped on exit."""
+    precreate_integration(catalog_url, identifier, config or mapping(jql))
     sail = start_sail(
         work,
         catalog_url,
@@ -254,6 +260,7 @@ def running_sail(
         auth=auth,
         secret=secret,
         log_name=log_name,
+        settings=settings,
     )
     try:
         wait_until_synced(sail)

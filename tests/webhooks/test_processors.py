@@ -286,3 +286,59 @@ async def test_a_delete_naming_an_unknown_user_key_and_a_live_name_removes_nothi
     result = await run(UserWebhookProcessor, forged, resources()["user"])
     assert result.deleted_raw_results == []
     assert [u["key"] for u in result.updated_raw_results] == [user.key]
+
+
+async def test_a_namespace_the_mapping_ignores_changes_nothing_live(
+    app: EmulatorApp, client: JiraServerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instanceNamespace set, the mapping plain: the delivery is dropped before Jira is read
+    (its entity would overwrite another instance's); the namespaced mapping is served."""
+    from dataclasses import replace
+
+    from jira_server import blueprints
+
+    namespaced_settings = replace(client.settings, instance_namespace="legacy")
+    monkeypatch.setattr(processors, "current_settings", lambda: namespaced_settings)
+    issue_id, key = truth(app, JQL)[0]
+    payload = issue_event("jira:issue_updated", issue_id, key)
+    requests = app.state.stats.requests
+    dropped = await run(IssueWebhookProcessor, payload, resources()["issue"])
+    assert dropped.updated_raw_results == [] and dropped.deleted_raw_results == []
+    assert app.state.stats.requests == requests
+
+    raw = yaml.safe_load((REPO_ROOT / ".port/resources/port-app-config.yml").read_text())
+    config = JiraServerPortAppConfig.parse_obj(blueprints.namespaced_mapping(raw, "legacy"))
+    issue_resource = next(r for r in config.resources if r.kind == "issue")
+    served = await run(IssueWebhookProcessor, payload, issue_resource)
+    assert [i["key"] for i in served.updated_raw_results] == [key]
+
+
+async def test_a_live_event_carries_the_computed_fields_the_default_mapping_reads(
+    app: EmulatorApp, client: JiraServerClient
+) -> None:
+    # The same __lifecycle and __development as a resync, or the entity would lose its lead
+    # time on every live event.
+    _, key = truth(app, JQL)[0]
+    app.state.mutate(
+        [
+            {
+                "op": "set_history",
+                "keys": [key],
+                "created": "2024-06-01T00:00:00+00:00",
+                "steps": [
+                    ["2024-06-01T06:00:00+00:00", "In Progress"],
+                    ["2024-06-02T00:00:00+00:00", "Done"],
+                    ["2024-06-02T03:00:00+00:00", "Reopened"],
+                ],
+            }
+        ]
+    )
+    issue_id = str(app.state.store.issue_by_key_or_id(key)[1].id)  # type: ignore[index]
+    payload = issue_event("jira:issue_updated", issue_id, key)
+    result = await run(IssueWebhookProcessor, payload, resources()["issue"])
+    [issue] = result.updated_raw_results
+    lifecycle = issue["__lifecycle"]
+    assert lifecycle["reopenings"] == 1 and lifecycle["leadTimeHours"] is None
+    assert lifecycle["timeInStatusHours"] == {"To Do": 6.0, "In Progress": 18.0, "Done": 3.0}
+    assert lifecycle["currentStatus"] == "Reopened"
+    assert set(issue["__development"]) >= {"pullRequests", "builds", "commits"}
