@@ -17,15 +17,18 @@ from client import current_settings, get_client
 from jira_server import framework
 from jira_server.actions import register_actions
 from jira_server.connection_check import run_connection_check
+from jira_server.kinds.activity import CommentPages, WorklogPages
 from jira_server.kinds.issue import IssuePages
 from jira_server.mapping.fields import split_csv
 from jira_server.resources import (
     BoardResourceConfig,
+    CommentResourceConfig,
     IssueResourceConfig,
     ProjectResourceConfig,
     SprintResourceConfig,
     UserResourceConfig,
     VersionResourceConfig,
+    WorklogResourceConfig,
 )
 from jira_server.webhooks import lifecycle as webhook_lifecycle
 from jira_server.webhooks.events import WEBHOOK_PATH
@@ -82,6 +85,20 @@ async def resync_versions(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
 @ocean.on_resync("component")
 async def resync_components(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
     async for page in get_client().fetch_components():
+        yield page
+
+
+@ocean.on_resync("comment")
+async def resync_comments(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    resource = cast(CommentResourceConfig, event.resource_config)
+    async for page in CommentPages(resource, get_client()).all():
+        yield page
+
+
+@ocean.on_resync("worklog")
+async def resync_worklogs(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    resource = cast(WorklogResourceConfig, event.resource_config)
+    async for page in WorklogPages(resource, get_client()).all():
         yield page
 
 

@@ -37,6 +37,8 @@ SPRINT = f"{DEFAULT_PREFIX}Sprint"
 VERSION = f"{DEFAULT_PREFIX}Version"
 COMPONENT = f"{DEFAULT_PREFIX}Component"
 ISSUE = f"{DEFAULT_PREFIX}Issue"
+COMMENT = f"{DEFAULT_PREFIX}Comment"
+WORKLOG = f"{DEFAULT_PREFIX}Worklog"
 BY_KIND = {
     "user": USER,
     "project": PROJECT,
@@ -45,6 +47,8 @@ BY_KIND = {
     "version": VERSION,
     "component": COMPONENT,
     "issue": ISSUE,
+    "comment": COMMENT,
+    "worklog": WORKLOG,
 }
 # Port's own jira-server integration: its blueprints, for the migration (README).
 PORT_JIRA_SERVER_BLUEPRINTS = ("jiraServerProject", "jiraServerUser", "jiraServerIssue")

@@ -11,8 +11,9 @@ from port_ocean.core.handlers.port_app_config.models import (
     ResourceConfig,
     Selector,
 )
-from pydantic.v1 import Field
+from pydantic.v1 import Field, validator
 
+from jira_server.client.activity import parse_since
 from jira_server.mapping.enrichment import reads_sprints
 from jira_server.mapping.fields import mapping_expressions, requested_fields
 from jira_server.sync.guard import DEFAULT_MAX_DELETION_FRACTION
@@ -101,6 +102,65 @@ class IssueSelector(Selector):
     )
 
 
+class _ActivitySelector(Selector):
+    """Comments and worklogs: of the issues a JQL selects, bounded in time, with delta runs."""
+
+    jql: str = Field(
+        default=DEFAULT_ISSUE_JQL,
+        title="JQL",
+        description="Whose issues' items to sync (default: the issue kind's default JQL)",
+    )
+    since: str | None = Field(
+        default=None,
+        title="Since",
+        description=(
+            "Only items created or updated since then: a date (2025-01-31), a date and time "
+            "with offset, or a period back from now (-30d, -12w, -6h)"
+        ),
+    )
+    incremental: bool = Field(
+        default=True,
+        title="Delta sync",
+        description=(
+            "Between full syncs, re-read only what Jira changed since the last successful "
+            "sync; a full sync every fullSyncEvery runs reconciles the rest"
+        ),
+    )
+    full_sync_every: int = Field(
+        default=24,
+        alias="fullSyncEvery",
+        ge=1,
+        title="Full sync every N runs",
+        description="With delta sync: every Nth run re-reads everything (a safety net)",
+    )
+    incremental_overlap_minutes: int = Field(
+        default=10,
+        alias="incrementalOverlapMinutes",
+        ge=0,
+        title="Overlap (minutes)",
+        description="How far before the last successful sync's start a delta run looks back",
+    )
+
+    @validator("since")
+    def _valid_since(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_since(value)  # raises ValueError naming the setting
+        return value
+
+
+class CommentSelector(_ActivitySelector):
+    rendered_body: bool = Field(
+        default=False,
+        alias="renderedBody",
+        title="Rendered body",
+        description="Also fetch each comment's HTML as renderedBody (costs a rendering in Jira)",
+    )
+
+
+class WorklogSelector(_ActivitySelector):
+    pass
+
+
 class BoardSelector(Selector):
     board_type: str | None = Field(
         default=None,
@@ -154,6 +214,16 @@ class IssueResourceConfig(ResourceConfig):
         return reads_sprints(self.expressions())
 
 
+class CommentResourceConfig(ResourceConfig):
+    kind: Literal["comment"]
+    selector: CommentSelector
+
+
+class WorklogResourceConfig(ResourceConfig):
+    kind: Literal["worklog"]
+    selector: WorklogSelector
+
+
 class BoardResourceConfig(ResourceConfig):
     kind: Literal["board"]
     selector: BoardSelector
@@ -181,6 +251,8 @@ JiraResourceConfig = (
     | SprintResourceConfig
     | VersionResourceConfig
     | ComponentResourceConfig
+    | CommentResourceConfig
+    | WorklogResourceConfig
 )
 
 

@@ -57,6 +57,8 @@ def ocean_environment(jira_url: str | None, catalog_url: str | None) -> dict[str
             "OCEAN__EVENT_LISTENER": '{"type":"ONCE"}',
             "OCEAN__INITIALIZE_PORT_RESOURCES": "true",
             "OCEAN__SEND_RAW_DATA_EXAMPLES": "false",
+            # The only mode the integration runs in (see require_processing_mode).
+            "OCEAN__PROCESSING_MODE": "ocean-core",
             "OCEAN__INTEGRATION__TYPE": INTEGRATION_TYPE,
             "APPLICATION__PORT": str(free_loopback_port()),
             "PYTHONUNBUFFERED": "1",
@@ -109,6 +111,7 @@ def expected_counts(jira: JiraControl) -> dict[str, int]:
     """What the default selectors should bring, from the emulator's truth oracle."""
     truth = jira.truth(DEFAULT_ISSUE_JQL)
     software = jira.software_truth()
+    activity = jira.activity_truth(DEFAULT_ISSUE_JQL)
     return {
         "project": len(truth["projects"]),
         "user": len(truth["activeUsers"]),
@@ -119,6 +122,8 @@ def expected_counts(jira: JiraControl) -> dict[str, int]:
             1 for vs in software["versions"].values() for v in vs if not v.get("archived")
         ),
         "component": sum(len(cs) for cs in software["components"].values()),
+        "comment": sum(len(cs) for cs in activity["comments"].values()),
+        "worklog": sum(len(ws) for ws in activity["worklogs"].values()),
     }
 
 

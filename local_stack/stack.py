@@ -32,6 +32,8 @@ BLUEPRINTS = {
     "version": blueprints.VERSION,
     "component": blueprints.COMPONENT,
     "issue": blueprints.ISSUE,
+    "comment": blueprints.COMMENT,
+    "worklog": blueprints.WORKLOG,
 }
 
 
@@ -43,6 +45,16 @@ def resources_with(target: Path, **issue_selector: Any) -> Path:
     for resource in config["resources"]:
         if resource["kind"] == "issue":
             resource["selector"].update(issue_selector)
+    (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
+def resources_without(target: Path, *kinds: str) -> Path:
+    """A copy of ``.port/resources`` whose mapping leaves out the resources of ``kinds``
+    (e.g. a test that aims faults at the issue scan by counting searches)."""
+    shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
+    config = yaml.safe_load((target / "port-app-config.yml").read_text())
+    config["resources"] = [r for r in config["resources"] if r["kind"] not in kinds]
     (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return target
 
@@ -68,6 +80,11 @@ class JiraControl:
     def software_truth(self, jql: str = "") -> dict[str, Any]:
         """Boards, sprints, versions and components visible now, and per-issue links."""
         result: dict[str, Any] = self._call("GET", "/truth/software", params={"jql": jql})
+        return result
+
+    def activity_truth(self, jql: str = "") -> dict[str, Any]:
+        """Every comment and worklog of the issues ``jql`` selects now, by issue key."""
+        result: dict[str, Any] = self._call("GET", "/truth/activity", params={"jql": jql})
         return result
 
     def stats(self, searches: bool = False) -> dict[str, Any]:
@@ -97,6 +114,8 @@ class LocalStack:
     work_dir: Path
     jira_control: JiraControl = field(init=False)
     catalog_client: CatalogClient = field(init=False)
+    # Environment of every integration run of this stack (a run's own extra_env wins).
+    run_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.jira_control = JiraControl(self.jira.url)
@@ -114,6 +133,7 @@ class LocalStack:
                 "OCEAN__INTEGRATION__CONFIG__TOKEN": LOCAL_JIRA_TOKEN,
             },
         )
+        env.update(self.run_env)
         env.update(extra or {})
         return env
 

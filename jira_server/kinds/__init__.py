@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jira_server.client.rest_client import JiraServerClient
+from jira_server.kinds.activity import WorklogSupport
 from jira_server.kinds.base import IdentifierShape, KindSupport
 from jira_server.kinds.issue import IssueSupport
 from jira_server.kinds.others import (
@@ -27,6 +28,7 @@ SUPPORT: dict[str, type[KindSupport]] = {
         SprintSupport,
         VersionSupport,
         ComponentSupport,
+        WorklogSupport,
     )
 }
 

@@ -16,6 +16,7 @@ runs in full:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,10 +24,17 @@ from typing import Any
 
 from loguru import logger
 
+from jira_server.kinds.activity import comment_delta_unsupported, worklog_delta_unsupported
 from jira_server.kinds.issue import IssueScope
 from jira_server.sync.state import ResourceState, SyncState, config_fingerprint
 
-DELTA_KINDS = frozenset({"issue"})
+DELTA_KINDS = frozenset({"issue", "comment", "worklog"})
+# Why a resource of a delta kind cannot run as a delta, per kind.
+DELTA_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "issue": IssueScope.unsupported,
+    "comment": comment_delta_unsupported,
+    "worklog": worklog_delta_unsupported,
+}
 
 
 class Mode(StrEnum):
@@ -75,7 +83,7 @@ async def plan_resource(
         return full("the selector has incremental: false")
     if requested_full:
         return full(requested_full)
-    if reason := IssueScope.unsupported(resource):
+    if reason := DELTA_CHECKS[kind](resource):
         return full(f"a delta read is not possible: {reason}")
     try:
         recorded: ResourceState = await state.read(kind, index)

@@ -39,7 +39,17 @@ from jira_server import framework, progress
 from jira_server.blueprints import namespace_missing
 from jira_server.client.provider import get_client
 from jira_server.client.rest_client import JiraServerClient
+from jira_server.errors import JiraResponseError
 from jira_server.kinds import support_for
+from jira_server.kinds.activity import (
+    ISSUE_RELATION,
+    CommentDelta,
+    ListedIssue,
+    WorklogPages,
+    issue_relation_values,
+    list_issues,
+    worklog_shape,
+)
 from jira_server.kinds.base import KindSupport
 from jira_server.kinds.issue import IssuePages, IssueScope
 from jira_server.preflight import preflight
@@ -353,7 +363,11 @@ class SyncRun:
                 if plan.mode is Mode.DELTA:
                     # Jira's scope listing starts at once; the catalog's identifiers are
                     # awaited when the first page of it has arrived.
-                    await self._sync_delta(plan, counted)
+                    delta = {
+                        "comment": self._sync_comment_delta,
+                        "worklog": self._sync_worklog_delta,
+                    }.get(plan.kind, self._sync_delta)
+                    await delta(plan, counted)
                     return
                 try:
                     snapshot = await self._snapshot(plan)
@@ -468,6 +482,87 @@ class SyncRun:
             self.outcome.fail(
                 Phase.MAP, plan.label, f"{skipped} issues mapped to no identifier or blueprint"
             )
+
+    async def _sync_comment_delta(self, plan: ResourcePlan, counted: _Progress) -> None:
+        """Re-read the comments of issues Jira changed; keep the catalog's comments of the
+        unchanged ones (found by their ``issue`` relation), so none of them is deleted."""
+        assert self.client is not None and plan.since is not None
+        assert self._owned is not None and self._targets is not None
+        delta = CommentDelta(plan.resource, self.client, plan.since)
+        changed: list[int] = []
+        unchanged: list[ListedIssue] = []
+        async for items in delta.listing():
+            for item in items:
+                (changed.append(item.id) if item.changed else unchanged.append(item))
+        try:
+            snapshot = await self._snapshot(plan)
+        except _CatalogUnreadable:
+            return
+        if changed:
+            async for page in delta.comments_of(changed):
+                await self._ingest(plan, page, snapshot, counted)
+        await self._keep_by_issue(plan, unchanged, set(), counted)
+
+    async def _keep_by_issue(
+        self,
+        plan: ResourcePlan,
+        issues: list[ListedIssue],
+        excluded: set[str],
+        counted: _Progress,
+    ) -> None:
+        """Keep the catalog's entities of this resource whose ``issue`` relation points at
+        one of ``issues`` (by key or id), except the identifiers of ``excluded``."""
+        assert self._owned is not None and self._targets is not None
+        blueprint = literal_blueprint(plan.resource)
+        owned = await self._owned
+        if blueprint is None or owned is None:
+            return
+        issue_blueprint = (await self._targets.of(blueprint)).get(ISSUE_RELATION)
+        if issue_blueprint is None:
+            self.outcome.fail(
+                Phase.MAP, plan.label, f"{blueprint} has no '{ISSUE_RELATION}' relation"
+            )
+            return
+        values = issue_relation_values(plan.resource, self.settings.instance_namespace)
+        wanted = {target_key(issue_blueprint, value) for issue in issues for value in values(issue)}
+        for position, identifier in enumerate(owned.identifiers.get(blueprint, [])):
+            if identifier in excluded:
+                continue
+            if any(t in wanted for t in owned.targets_of(blueprint, position)):
+                self._keep(plan, blueprint, identifier)
+                self.outcome.blueprint(blueprint).unchanged += 1
+                counted.unchanged += 1
+
+    async def _sync_worklog_delta(self, plan: ResourcePlan, counted: _Progress) -> None:
+        """Re-read the worklogs Jira's feed says changed; keep the catalog's other worklogs
+        of issues the JQL still selects, except those the deleted feed lists (the guard
+        confirms those)."""
+        assert self.client is not None and plan.since is not None and self._owned is not None
+        worklogs = WorklogPages(plan.resource, self.client)
+        try:
+            snapshot = await self._snapshot(plan)
+        except _CatalogUnreadable:
+            return
+        try:
+            pages, deleted = await worklogs.changed_since(plan.since)
+        except JiraResponseError as exc:
+            if exc.status_code != 404:
+                raise
+            logger.info(f"{plan.label}: Jira has no worklog feeds; reading in full instead")
+            await self._sync_full(plan, snapshot, counted)
+            return
+        async for page in pages:
+            await self._ingest(plan, page, snapshot, counted)
+        shape = worklog_shape(plan.resource)
+        blueprint = literal_blueprint(plan.resource)
+        owned = await self._owned
+        if shape is None or blueprint is None or owned is None:
+            return
+        excluded = {i for i in owned.identifiers.get(blueprint, []) if shape.natural(i) in deleted}
+        listed: list[ListedIssue] = []
+        async for items in list_issues(self.client, plan.resource.selector.jql, plan.since):
+            listed += items
+        await self._keep_by_issue(plan, listed, excluded, counted)
 
     async def _ingest_by_id(
         self,

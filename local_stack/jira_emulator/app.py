@@ -17,6 +17,7 @@ from local_stack.jira_emulator.auth import ANONYMOUS, Caller
 from local_stack.jira_emulator.config import EmulatorConfig
 from local_stack.jira_emulator.control import PREFIX, ControlApi
 from local_stack.jira_emulator.jql import JqlError
+from local_stack.jira_emulator.routes_activity import install as install_activity
 from local_stack.jira_emulator.routes_jira import Handler, JiraApi, Route, route
 from local_stack.jira_emulator.routes_software import install as install_software
 from local_stack.jira_emulator.routes_webhooks import install as install_webhooks
@@ -61,6 +62,7 @@ class EmulatorApp:
         self.software = install_software(self)  # fields, agile, versions, components
         self.webhooks = install_webhooks(self)  # registration APIs and deliveries
         self.writes = install_writes(self)  # create issue, comments, transitions
+        self.activity = install_activity(self)  # comment pages, worklogs and their feeds
 
     def add_route(self, method: str, template: str, handler: Handler) -> None:
         """Extension point (stage 2): e.g. ``/rest/agile/1.0/board``; faults, auth, rate

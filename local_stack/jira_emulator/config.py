@@ -62,6 +62,12 @@ class EmulatorConfig:
     # later" without waiting a day.
     clock_offset_seconds: float = 0.0
     search_log_limit: int = 10_000
+    # How many comments an issue's ``comment`` field embeds (``total`` counts them all).
+    embedded_comment_limit: int = 20
+    # /worklog/updated, /worklog/deleted and /worklog/list; None: on (Jira 7.0+). False
+    # answers 404 like the old servers a client must fall back for.
+    worklog_feeds: bool | None = None
+    worklog_feed_page: int = 1000  # values per feed page (Jira: 1000)
     # Histories a search result embeds per issue with expand=changelog (the rest: total).
     changelog_search_limit: int = 100
 
@@ -129,6 +135,9 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...] | tuple[type, None]] = {
     "hidden_projects": (list,),
     "sprint_field": (str,),
     "clock_offset_seconds": (float, int),
+    "embedded_comment_limit": (int,),
+    "worklog_feeds": (bool, None),
+    "worklog_feed_page": (int,),
 }
 
 

@@ -182,6 +182,9 @@ class Issue:
     environment: int  # index into catalog.ENVIRONMENTS, -1: none
     rev: int = 0
     history: list[History] | None = None
+    # ``updated`` as generated: generated comments and worklogs are spread up to it, so a
+    # later change of the issue does not move them (-1: same as ``updated``).
+    content_end: int = -1
 
 
 @dataclass

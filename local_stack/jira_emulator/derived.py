@@ -62,9 +62,14 @@ def comment_sentence_ids(issue: Issue, j: int) -> list[int]:
     return [mix(issue.id, j, k, 13) % len(cat.COMMENT_SENTENCES) for k in range(count)]
 
 
+def _content_span(issue: Issue) -> int:
+    end = issue.content_end if issue.content_end >= 0 else issue.updated
+    return max(1, end - issue.created)
+
+
 def comments(issue: Issue, n_users: int) -> list[Comment]:
     out: list[Comment] = []
-    span = max(1, issue.updated - issue.created)
+    span = _content_span(issue)
     for j in range(issue.n_comments):
         created = issue.created + span * (j + 1) // (issue.n_comments + 1)
         edited = mix(issue.id, j, 17) % 4 == 0
@@ -82,7 +87,7 @@ def comments(issue: Issue, n_users: int) -> list[Comment]:
 
 def worklogs(issue: Issue, n_users: int) -> list[Worklog]:
     out: list[Worklog] = []
-    span = max(1, issue.updated - issue.created)
+    span = _content_span(issue)
     for j in range(issue.n_worklogs):
         started = issue.created + span * (j + 1) // (issue.n_worklogs + 2)
         out.append(

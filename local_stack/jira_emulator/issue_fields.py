@@ -16,6 +16,39 @@ if TYPE_CHECKING:
     from local_stack.jira_emulator.render import Renderer
 
 NULL = "null"
+EMBEDDED_WORKLOGS = 20
+
+
+def comment_json(
+    self: Renderer, issue: Issue, c: derived.Comment, *, rendered: bool = False
+) -> str:
+    """One comment as Jira writes it, in an issue's ``comment`` field or a comment page."""
+    fmt = self.clock.format
+    author = self.user_ref(c.author)
+    head = f'{{"self":"{self.api}/issue/{issue.id}/comment/{c.id}","id":"{c.id}"'
+    if c.id in self.store.activity.corrupt_comments:
+        return head + ',"author":null,"body":null}'
+    html = f',"renderedBody":{js("<p>" + c.body + "</p>")}' if rendered else ""
+    return (
+        f'{head},"author":{author},"body":{self.string(c.body)}{html},"updateAuthor":{author},'
+        f'"created":"{fmt(c.created)}","updated":"{fmt(c.updated)}"}}'
+    )
+
+
+def worklog_json(self: Renderer, issue: Issue, w: derived.Worklog) -> str:
+    """One worklog as Jira writes it (issue field, per-issue list, ``/worklog/list``)."""
+    fmt = self.clock.format
+    author = self.user_ref(w.author)
+    head = f'{{"self":"{self.api}/issue/{issue.id}/worklog/{w.id}"'
+    tail = f'"id":"{w.id}","issueId":"{issue.id}"}}'
+    if w.id in self.store.activity.corrupt_worklogs:
+        return f'{head},"author":{author},"started":"yesterday",{tail}'
+    return (
+        f'{head},"author":{author},"updateAuthor":{author},"comment":{self.string(w.comment)},'
+        f'"created":"{fmt(w.created)}","updated":"{fmt(w.created)}",'
+        f'"started":"{fmt(w.started)}","timeSpent":"{_duration(w.seconds)}",'
+        f'"timeSpentSeconds":{w.seconds},{tail}'
+    )
 
 
 def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
@@ -87,30 +120,23 @@ def field_renderers(self: Renderer) -> dict[str, Callable[[Issue], str]]:
         return "-1" if not original else str(done * 100 // original)
 
     def comment(issue: Issue) -> str:
-        items = []
-        for c in derived.comments(issue, n_users):
-            author = self.user_ref(c.author)
-            items.append(
-                f'{{"self":"{api}/issue/{issue.id}/comment/{c.id}","id":"{c.id}",'
-                f'"author":{author},"body":{self.string(c.body)},"updateAuthor":{author},'
-                f'"created":"{fmt(c.created)}","updated":"{fmt(c.updated)}"}}'
-            )
-        n = len(items)
-        return f'{{"comments":[{",".join(items)}],"maxResults":{n},"total":{n},"startAt":0}}'
+        # Jira embeds the first comments only; ``total`` says how many there are.
+        every = store.activity.comments_of(issue)
+        shown = every[: self.config.embedded_comment_limit]
+        items = [comment_json(self, issue, c) for c in shown]
+        return (
+            f'{{"comments":[{",".join(items)}],"maxResults":{len(shown)},'
+            f'"total":{len(every)},"startAt":0}}'
+        )
 
     def worklog(issue: Issue) -> str:
-        items = []
-        for w in derived.worklogs(issue, n_users):
-            author = self.user_ref(w.author)
-            items.append(
-                f'{{"self":"{api}/issue/{issue.id}/worklog/{w.id}","author":{author},'
-                f'"updateAuthor":{author},"comment":{self.string(w.comment)},'
-                f'"created":"{fmt(w.created)}","updated":"{fmt(w.created)}",'
-                f'"started":"{fmt(w.started)}","timeSpent":"{_duration(w.seconds)}",'
-                f'"timeSpentSeconds":{w.seconds},"id":"{w.id}","issueId":"{issue.id}"}}'
-            )
-        n = len(items)
-        return f'{{"startAt":0,"maxResults":20,"total":{n},"worklogs":[{",".join(items)}]}}'
+        # Jira embeds at most 20 worklogs; the rest are read from /issue/{key}/worklog.
+        every = store.activity.worklogs_of(issue)
+        items = [worklog_json(self, issue, w) for w in every[:EMBEDDED_WORKLOGS]]
+        return (
+            f'{{"startAt":0,"maxResults":{EMBEDDED_WORKLOGS},"total":{len(every)},'
+            f'"worklogs":[{",".join(items)}]}}'
+        )
 
     def subtasks(issue: Issue) -> str:
         refs = []

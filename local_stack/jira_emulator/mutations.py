@@ -9,6 +9,10 @@ Ops (each a JSON object with ``op``); issue-selecting ops take ``keys`` (keys or
   ``labels``; always bumps ``updated``
 * ``transition``: ``status`` (sets or clears the resolution like a workflow would)
 * ``comment``: ``body``; bumps ``updated`` (no changelog entry, as in Jira)
+* ``delete_comment`` / ``edit_comment`` (``body``) / ``corrupt_comment``: ``id`` of a
+  comment of the one selected issue; ``worklog``: ``seconds``, optional ``comment`` and
+  ``started`` (epoch ms); ``delete_worklog`` / ``corrupt_worklog``: ``id`` (see activity.py;
+  corrupt ones are rendered without body or time, as a broken storage would give them)
 * ``set_history``: ``created`` (ISO 8601) and ``steps`` = [[ISO time, status], ...], optional
   ``resolution``: a known past (status, resolution and dates follow; see Store.set_history)
 * ``delete`` (sub-tasks go with their parent), ``rerank`` with ``to`` = top | bottom
@@ -30,7 +34,28 @@ from local_stack.jira_emulator.store import MutationError
 if TYPE_CHECKING:
     from local_stack.jira_emulator.state import EmulatorState
 
-ISSUE_OPS = {"update", "transition", "delete", "rerank", "comment", "set_history"}
+ISSUE_OPS = {
+    "update",
+    "transition",
+    "delete",
+    "rerank",
+    "comment",
+    "set_history",
+    "delete_comment",
+    "edit_comment",
+    "corrupt_comment",
+    "worklog",
+    "delete_worklog",
+    "corrupt_worklog",
+}
+# The ops on one comment or worklog (activity.py), as opposed to those on issues.
+ACTIVITY_OPS = {
+    "delete_comment",
+    "edit_comment",
+    "corrupt_comment",
+    "delete_worklog",
+    "corrupt_worklog",
+}
 
 
 def _select(state: EmulatorState, op: dict[str, Any]) -> list[int]:
@@ -125,6 +150,23 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
                     "comments": [{"key": c.issue_key, "id": str(c.id)} for c in added],
                 }
             )
+        elif kind == "worklog":
+            seconds = op.get("seconds")
+            if not isinstance(seconds, int) or isinstance(seconds, bool):
+                raise MutationError("worklog needs an integer 'seconds'")
+            logged = [
+                state.activity.add_worklog(
+                    p,
+                    seconds,
+                    str(op.get("comment", "")),
+                    author=author,
+                    started_ms=op.get("started"),
+                )
+                for p in _select(state, op)
+            ]
+            results.append({"op": kind, "worklogs": [str(w.id) for w in logged]})
+        elif kind in ACTIVITY_OPS:
+            results.append(_activity_op(state, kind, op))
         elif kind == "set_history":
             steps = op.get("steps")
             if not isinstance(steps, list) or not all(
@@ -143,7 +185,10 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
             ]
             results.append({"op": kind, "updated": keys})
         elif kind == "delete":
-            results.append({"op": kind, "deleted": store.delete(_select(state, op))})
+            positions = _select(state, op)
+            for issue in _with_subtasks(state, positions):
+                state.activity.forget_issue(issue)
+            results.append({"op": kind, "deleted": store.delete(positions)})
         elif kind == "rerank":
             moved = store.rerank(_select(state, op), str(op.get("to", "top")))
             results.append({"op": kind, "reranked": moved})
@@ -177,3 +222,43 @@ def _apply(state: EmulatorState, ops: list[dict[str, Any]]) -> list[dict[str, An
         else:
             raise MutationError(f"unknown op {kind!r}")
     return results
+
+
+def _activity_op(state: EmulatorState, kind: str, op: dict[str, Any]) -> dict[str, Any]:
+    """One change to one comment or worklog (by ``id``) of the one selected issue."""
+    positions = _select(state, op)
+    if len(positions) != 1:
+        raise MutationError(f"{kind} needs exactly one issue")
+    try:
+        item_id = int(op["id"])
+    except (KeyError, TypeError, ValueError):
+        raise MutationError(f"{kind} needs the numeric 'id' of a comment or worklog") from None
+    activity, p = state.activity, positions[0]
+    if kind == "delete_comment":
+        activity.delete_comment(p, item_id)
+    elif kind == "edit_comment":
+        body = op.get("body")
+        if not isinstance(body, str):
+            raise MutationError("edit_comment needs a 'body'")
+        activity.edit_comment(p, item_id, body)
+    elif kind == "corrupt_comment":
+        activity._comment_of(p, item_id)
+        activity.corrupt_comments.add(item_id)
+    elif kind == "delete_worklog":
+        activity.delete_worklog(p, item_id)
+    else:
+        if activity.worklog(item_id) is None:
+            raise MutationError(f"no worklog {item_id}")
+        activity.corrupt_worklogs.add(item_id)
+    return {"op": kind, "id": str(item_id)}
+
+
+def _with_subtasks(state: EmulatorState, positions: list[int]) -> list[Any]:
+    """The issues a delete removes: the selected ones and, as Jira does, their sub-tasks."""
+    store, out, pending = state.store, [], list(positions)
+    while pending:
+        issue = store.issues[pending.pop()]
+        if issue is not None:
+            out.append(issue)
+            pending.extend(store.children.get(issue.id, []))
+    return out

@@ -464,6 +464,15 @@ class Renderer:
                 value = self.clock.format_human(issue.resolved)
             elif name == "duedate" and issue.due >= 0:
                 value = self.clock.format_user_date(issue.due)
+            elif name == "comment":
+                every = self.store.activity.comments_of(issue)
+                shown = every[: self.config.embedded_comment_limit]
+                value = {
+                    "comments": [{"id": str(c.id), "body": f"<p>{c.body}</p>"} for c in shown],
+                    "maxResults": len(shown),
+                    "total": len(every),
+                    "startAt": 0,
+                }
             out[name] = value
         return out
 

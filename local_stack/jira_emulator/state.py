@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from local_stack.jira_emulator.activity import Activity
 from local_stack.jira_emulator.auth import Authenticator, Caller
 from local_stack.jira_emulator.config import EmulatorConfig, apply_settings, settings_json
 from local_stack.jira_emulator.data import generate
@@ -29,6 +30,7 @@ class EmulatorState:
         self.config = config
         self.data = generate(spec)
         self.store = Store(self.data, config.now_ms)
+        self.activity = self.store.activity = Activity(self.store)
         self.engine = QueryEngine(self.store)
         self.clock = Clock(config.time_zone)
         self.faults = FaultEngine(config.faults)

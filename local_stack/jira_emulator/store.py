@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from local_stack.jira_emulator import catalog as cat
 from local_stack.jira_emulator import derived
@@ -120,6 +121,8 @@ class Store:
         self.users: list[User] = data.users
         self.projects: list[Project] = data.projects
         self.issues: list[Issue | None] = list(data.issues)
+        for generated in data.issues:
+            generated.content_end = generated.updated
         self.ids: list[int] = [issue.id for issue in data.issues]
         self.pos_by_id: dict[int, int] = {issue.id: p for p, issue in enumerate(data.issues)}
         self.pos_by_key: dict[str, int] = {issue.key: p for p, issue in enumerate(data.issues)}
@@ -149,6 +152,8 @@ class Store:
         # Above every generated comment id (10 * issue id + n).
         self.comment_seq = 2_000_000_000
         self.comments: dict[int, list[AddedComment]] = {}
+        # Comments and worklogs as they are now (set by EmulatorState; see activity.py).
+        self.activity: Any = None
 
     # ---- indexes ------------------------------------------------------------------------
 

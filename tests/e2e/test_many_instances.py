@@ -23,6 +23,7 @@ from tests.reliability.support import (
     config_env,
     differences,
     snapshot,
+    synced,
     tail,
 )
 
@@ -145,10 +146,18 @@ def test_a_deletion_in_one_jira_touches_only_that_instance(
     assert result.returncode == 0, tail(result)
     # A delta run: its listing reads the namespaced keys, the guard confirms in its Jira.
     assert "issue (resource #6): delta sync" in result.stdout + result.stderr
+    assert "comment (resource #7): delta sync" in result.stdout + result.stderr
     assert "Jira confirmed" in result.stdout + result.stderr
     after = assert_catalog_holds_both(legacy, dc)
     gone = {f"legacy:{key}" for key in deleted}
     assert not gone & set(after[blueprints.ISSUE])
+    # Comments and worklogs (delta too): those of the unchanged issues are kept through
+    # their namespaced issue relation, those of the deleted issues go.
+    for blueprint in (blueprints.COMMENT, blueprints.WORKLOG):
+        own = synced(legacy.own(before), blueprint)
+        kept = {k: e for k, e in own.items() if e["relations"]["issue"] not in gone}
+        assert len(kept) < len(own), blueprint  # some belonged to the deleted issues
+        assert kept and synced(legacy.own(after), blueprint) == kept, blueprint
     assert dc.own(after) == dc.own(before)  # untouched, updatedAt included
 
     result = dc.run("dc-2.log", fullSync=True)

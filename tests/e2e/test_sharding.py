@@ -29,18 +29,20 @@ from tests.reliability.support import (
 
 pytestmark = pytest.mark.e2e
 
+PER_ISSUE = ("issue", "comment", "worklog")  # the kinds a shard's issue JQL selects
+
 
 def shard_resources(target: Path, jql: str, *, primary: bool) -> Path:
-    """The default resources with this shard's issue JQL; a non-primary shard maps issues
-    only (the README's setup)."""
+    """The default resources with this shard's issue JQL (comments and worklogs go with their
+    issues); a non-primary shard maps those only (the README's setup)."""
     target.mkdir(parents=True)
     for name in blueprints.RESOURCE_FILES:
         (target / name).write_text((REPO_ROOT / ".port/resources" / name).read_text())
     config = yaml.safe_load((target / "port-app-config.yml").read_text())
     if not primary:
-        config["resources"] = [r for r in config["resources"] if r["kind"] == "issue"]
+        config["resources"] = [r for r in config["resources"] if r["kind"] in PER_ISSUE]
     for resource in config["resources"]:
-        if resource["kind"] == "issue":
+        if resource["kind"] in PER_ISSUE:
             resource["selector"]["jql"] = jql
     (target / "port-app-config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return target

@@ -19,6 +19,11 @@ def delta_mapping(**selector: Any) -> dict[str, Any]:
     return mapping
 
 
+def issue_searches(jira: jira_mock.JiraMock) -> list[dict[str, Any]]:
+    """The searches of the issue kind, not those the comment kind makes for its comments."""
+    return [s for s in jira.searches if "comment" not in (s.get("fields") or [])]
+
+
 def fields_asked(jira: jira_mock.JiraMock) -> list[list[str]]:
     return [s.get("fields") or [] for s in jira.searches]
 
@@ -42,7 +47,8 @@ async def test_a_delta_run_lists_the_scope_and_rereads_only_what_changed() -> No
         second = await harness.trigger_resync()
     assert second.errors == []
     assert ["updated"] in fields_asked(jira)  # the scope: ids, keys and updated only
-    by_id = [s for s in jira.searches if " id in (" in s["jql"]]
+    # (the comment kind re-reads the comments of the same changed issue: fields=comment)
+    by_id = [s for s in issue_searches(jira) if " id in (" in s["jql"]]
     assert len(by_id) == 1 and f"id in ({changed['id']})" in by_id[0]["jql"]
     # The other kinds are read in full, but what the catalog holds unchanged is not re-sent.
     assert [e["identifier"] for e in second.upserted_entities] == [changed["key"]]
@@ -82,8 +88,10 @@ async def test_two_issue_resources_each_run_as_their_selector_says() -> None:
         first = await harness.trigger_resync()
         assert first.errors == []
         # Only the delta resource records a state; the full one never needs it.
-        assert {k for k, _ in cursors.values} == {"issue", "issue.runs-since-full", "issue.config"}
-        assert {i for _, i in cursors.values} == {6}
+        # (the comment and worklog resources, #7 and #8, record their own)
+        issue_state = {(k, i) for k, i in cursors.values if k.split(".")[0] == "issue"}
+        assert {k for k, _ in issue_state} == {"issue", "issue.runs-since-full", "issue.config"}
+        assert {i for _, i in issue_state} == {6}
     jira.searches.clear()
     async with booted(
         jira.transport(), mapping=mapping, port_entities=first.upserted_entities

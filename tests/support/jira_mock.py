@@ -73,6 +73,9 @@ class JiraMock:
     agile_page: int = 50
     searches: list[dict[str, Any]] = field(default_factory=list)
     counts: list[dict[str, Any]] = field(default_factory=list)
+    # Worklogs as /worklog/list returns them (``id``, ``issueId``, ``updated``...); the feeds
+    # list them all on one page. Empty by default: the default mapping reads worklogs too.
+    worklogs: list[dict[str, Any]] = field(default_factory=list)
     # Fault hooks: from the n-th page request (1-based) on, every page request answers 500
     # (retries included: an outage, not a blip); any JQL containing this text answers
     # Jira's 400; /myself answers 401.
@@ -98,6 +101,9 @@ class JiraMock:
         transport.add_route("GET", f"{api}/status", self._statuses)
         transport.add_route("GET", re.compile(rf"{api}/issue/[^/?]+"), self._issue)
         transport.add_route("GET", re.compile(r"/rest/agile/1.0/sprint/\d+"), self._sprint)
+        transport.add_route("GET", f"{api}/worklog/updated", self._worklog_feed)
+        transport.add_route("GET", f"{api}/worklog/deleted", {"json": _feed([])})
+        transport.add_route("POST", f"{api}/worklog/list", self._worklog_list)
         return transport
 
     # -- routes -----------------------------------------------------------------------------
@@ -275,6 +281,13 @@ class JiraMock:
                     return {"json": sprint}
         return {"status_code": 404, "json": {"errorMessages": ["Sprint does not exist"]}}
 
+    def _worklog_feed(self, request: httpx.Request) -> dict[str, Any]:
+        return {"json": _feed([int(w["id"]) for w in self.worklogs])}
+
+    def _worklog_list(self, request: httpx.Request) -> dict[str, Any]:
+        wanted = {int(i) for i in json.loads(request.content).get("ids", [])}
+        return {"json": [w for w in self.worklogs if int(w["id"]) in wanted]}
+
     def _statuses(self, request: httpx.Request) -> dict[str, Any]:
         """``/status``: the statuses the issues are in (a bare array, like Jira)."""
         found = {i["fields"]["status"]["name"]: i["fields"]["status"] for i in self.issues}
@@ -292,6 +305,12 @@ class JiraMock:
             return issue
         wanted = set(fields)
         return {**issue, "fields": {k: v for k, v in issue["fields"].items() if k in wanted}}
+
+
+def _feed(ids: list[int]) -> dict[str, Any]:
+    """One last page of ``/worklog/updated`` or ``/worklog/deleted``."""
+    values = [{"worklogId": i, "updatedTime": 0} for i in ids]
+    return {"values": values, "since": 0, "until": 0, "lastPage": True}
 
 
 def sample_jira() -> JiraMock:
