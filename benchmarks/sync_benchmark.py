@@ -24,8 +24,14 @@ Scenarios, each a real ``ocean sail`` ONCE run:
 7. the cost of the computed issue fields at ``--computed-issues`` (default 100,000), catalog
    at 0 ms so Jira's share shows: full syncs with the default mapping minus every property
    reading ``.__lifecycle``/``.__development`` ("none": the mapping as it was before them),
-   plus the lifecycle properties only, and the default mapping (both); "none" must make no
-   request the computed fields need (no ``/status``, no issue re-reads, no changelog).
+   plus the lifecycle properties only, and the default issue mapping (both), each without
+   the comment and worklog resources; "none" must make no request the computed fields need
+   (no ``/status``, no issue re-reads, no changelog);
+8. the cost of the comment and worklog kinds on the same Jira: full syncs adding the comment
+   resource, then the worklog resource (the default mapping), and delta runs with nothing
+   changed without and with them; scenario 7's mappings must make none of their requests
+   (``/comment``, ``/worklog/*``, searches for the ``comment`` or ``worklog`` field).
+   ``--cost-only`` runs scenarios 7 and 8 alone.
 
 Times are the sync's own, from its first to its last log line ("Resync started" or the
 framework's "Resync was triggered", to "Resync finished"/"Resync failed"); the process's
@@ -354,13 +360,20 @@ def issue_fields() -> list[str]:
 COMPUTED_KEYS = ("__lifecycle", "__development")
 
 
-def resources_reading(target: Path, keep: tuple[str, ...]) -> Path:
+ACTIVITY_KINDS = ("comment", "worklog")
+
+
+def resources_reading(
+    target: Path, keep: tuple[str, ...], without: tuple[str, ...] = ACTIVITY_KINDS
+) -> Path:
     """A copy of ``.port/resources`` whose issue mapping drops the properties reading a
-    computed key (``COMPUTED_KEYS``) other than those in ``keep``."""
+    computed key (``COMPUTED_KEYS``) other than those in ``keep``, and whose mapping leaves
+    out the resources of the kinds ``without``."""
     import yaml
 
     shutil.copytree(REPO_ROOT / ".port/resources", target, dirs_exist_ok=True)
     config = yaml.safe_load((target / "port-app-config.yml").read_text())
+    config["resources"] = [r for r in config["resources"] if r["kind"] not in without]
     for resource in config["resources"]:
         if resource["kind"] != "issue":
             continue
@@ -390,6 +403,7 @@ def computed_cost(stack: LocalStack, work: Path) -> dict[str, Any]:
         runs[name]["searches_with_changelog"] = sum(
             "changelog" in (entry.get("expand") or []) for entry in searches
         )
+        runs[name]["activity_requests"] = activity_requests(runs[name], searches)
     none, lifecycle = runs["none"], runs["lifecycle"]
     routes = none["jira_requests_by_route"]
     runs["none_makes_no_computed_field_request"] = none["searches_with_changelog"] == 0 and not any(
@@ -403,6 +417,73 @@ def computed_cost(stack: LocalStack, work: Path) -> dict[str, Any]:
             n for r, n in lifecycle["jira_requests_by_route"].items() if "/issue/" in r
         ),
     }
+    return runs
+
+
+def activity_requests(run: dict[str, Any], searches: list[dict[str, Any]]) -> dict[str, int]:
+    """The Jira requests only the comment and worklog kinds make: their routes, and the
+    searches asking for the ``comment`` or ``worklog`` field."""
+    routes = run["jira_requests_by_route"]
+    return {
+        "comment_routes": sum(n for r, n in routes.items() if r.endswith("/comment")),
+        "worklog_routes": sum(n for r, n in routes.items() if "worklog" in r),
+        "comment_searches": sum("comment" in (e.get("fields") or []) for e in searches),
+        "worklog_searches": sum("worklog" in (e.get("fields") or []) for e in searches),
+    }
+
+
+def activity_cost(stack: LocalStack, work: Path, computed: dict[str, Any]) -> dict[str, Any]:
+    """After scenario 7, on the same Jira: full syncs adding the comment kind, then the
+    worklog kind too (the default mapping), and a delta run of the default mapping; the
+    extras are measured against scenario 7's default issue mapping without them."""
+    variants = {"comments": ("worklog",), "default": ()}
+    runs: dict[str, Any] = {}
+    # Scenario 7 left the catalog as its default issue mapping wrote it: its delta run first.
+    say("comments and worklogs: delta run without them, nothing changed")
+    runs["without_delta"] = run_integration(
+        stack, "activity-without-delta", resources=work / "resources-default"
+    )
+    searches = stack.jira_control.stats(searches=True)["searches"]
+    runs["without_delta"]["activity_requests"] = activity_requests(runs["without_delta"], searches)
+    for name, without in variants.items():
+        stack.catalog_client.reset()
+        resources = resources_reading(work / f"resources-activity-{name}", COMPUTED_KEYS, without)
+        say(f"comments and worklogs: full sync with {name}")
+        runs[name] = run_integration(stack, f"activity-{name}", resources=resources)
+        searches = stack.jira_control.stats(searches=True)["searches"]
+        runs[name]["activity_requests"] = activity_requests(runs[name], searches)
+    say("comments and worklogs: delta run of the default mapping, nothing changed")
+    runs["default_delta"] = run_integration(
+        stack, "activity-default-delta", resources=work / "resources-activity-default"
+    )
+    searches = stack.jira_control.stats(searches=True)["searches"]
+    runs["default_delta"]["activity_requests"] = activity_requests(runs["default_delta"], searches)
+    runs["entities"] = {
+        bp: sum(1 for e in stack.catalog_client.entities(bp) if e.get("title") is not None)
+        for bp in (blueprints.COMMENT, blueprints.WORKLOG)
+    }
+
+    def extra(run: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "jira_requests": run["jira_requests"] - base["jira_requests"],
+            "jira_bytes": run["jira_bytes"] - base["jira_bytes"],
+            "sync_seconds": round((run["sync_seconds"] or 0) - (base["sync_seconds"] or 0), 2),
+            "catalog_requests": run["catalog_requests"] - base["catalog_requests"],
+            "peak_rss_mb": round(run["peak_rss_mb"] - base["peak_rss_mb"], 1),
+        }
+
+    runs["comments_extra"] = extra(runs["comments"], computed["default"])
+    runs["worklogs_extra"] = extra(runs["default"], runs["comments"])
+    runs["delta_extra"] = extra(runs["default_delta"], runs["without_delta"])
+    # Scenario 7's mappings have neither resource: not one of their requests.
+    plain = [computed[name] for name in ("none", "lifecycle", "default")]
+    runs["without_them_no_request"] = all(
+        not any(run["activity_requests"].values()) for run in [*plain, runs["without_delta"]]
+    )
+    comments_only = runs["comments"]["activity_requests"]
+    runs["comments_only_no_worklog_request"] = not (
+        comments_only["worklog_routes"] or comments_only["worklog_searches"]
+    )
     return runs
 
 
@@ -434,6 +515,11 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--computed-issues", type=int, default=100_000)
     parser.add_argument("--skip-computed", action="store_true")
+    parser.add_argument(
+        "--cost-only",
+        action="store_true",
+        help="only scenarios 7 and 8 (computed fields, comments and worklogs)",
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
 
@@ -448,76 +534,119 @@ def main() -> int:
             "catalog_latency_ms": args.latency_ms,
             "max_concurrent_requests": settings.max_concurrent_requests,
             "catalog_max_concurrent_requests": settings.catalog_max_concurrent_requests,
+            "computed_issues": None if args.skip_computed else args.computed_issues,
         }
     }
+    computed: dict[str, Any] | None = None
+    activity: dict[str, Any] | None = None
     try:
-        with local_stack(work / "even", jira=jira_scenario(args, args.issues)) as stack:
-            matching = len(stack.jira_control.truth(DEFAULT_JQL)["keys"])
-            result["scenario"]["matching_issues"] = matching
-            say(f"full sync, catalog at 0 ms ({matching} of {args.issues} issues match)")
-            full_0 = run_integration(stack, "full-0ms")
-            stack.catalog_client.reset()
-            set_catalog_latency(stack, args.latency_ms)
-            say(f"full sync, catalog at {args.latency_ms:g} ms")
-            full = run_integration(stack, "full")
-            say("a day later: delta run")
-            change = day_later(stack, matching)
-            delta = run_integration(stack, "day-later")
-            check = catalog_matches_jira(stack, change.pop("updated_keys"))
-            say("floor")
-            floor_result = asyncio.run(
-                floor(
-                    stack,
-                    issue_fields(),
-                    settings.max_concurrent_requests,
-                    settings.catalog_max_concurrent_requests,
-                )
-            )
-        naive: dict[str, Any] | None = None
-        if not args.skip_naive:
-            with local_stack(work / "naive", jira=jira_scenario(args, args.issues)) as stack:
-                stack.jira_control.patch_settings(recent_dc=False)  # offsets past 10,000
-                set_catalog_latency(stack, args.latency_ms)
-                say("baseline (Port's published integration's behaviour)")
-                naive = run_integration(stack, "naive", naive=True)
-        with local_stack(
-            work / "clustered", jira=jira_scenario(args, args.issues, "--id-gap", "10000000")
-        ) as stack:
-            set_catalog_latency(stack, args.latency_ms)
-            say("full sync, ids in two clusters")
-            clustered = run_integration(stack, "clustered")
-        memory: dict[str, Any] = {}
-        if not args.skip_memory:
-            for size in (args.memory_small, args.memory_large):
-                with local_stack(work / f"memory-{size}", jira=jira_scenario(args, size)) as stack:
-                    say(f"memory: full and delta at {size} issues")
-                    memory[str(size)] = {
-                        "full": run_integration(stack, f"memory-{size}-full"),
-                        "delta": run_integration(stack, f"memory-{size}-delta"),
-                    }
-        computed: dict[str, Any] | None = None
+        if not args.cost_only:
+            result.update(main_scenarios(args, work, settings))
         if not args.skip_computed:
             with local_stack(
                 work / "computed", jira=jira_scenario(args, args.computed_issues)
             ) as stack:
                 computed = computed_cost(stack, work)
+                activity = activity_cost(stack, work, computed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    result["computed_fields"] = computed
+    result["comments_and_worklogs"] = activity
+    targets: dict[str, bool] = {}
+    runs: list[dict[str, Any]] = []
+    check_equal = True
+    if not args.cost_only:
+        targets, runs, check_equal = main_targets(args, result)
+    if computed and activity:
+        targets["a mapping reading no computed field makes none of their requests"] = bool(
+            computed["none_makes_no_computed_field_request"]
+        )
+        targets["a mapping without comment and worklog resources makes none of their requests"] = (
+            bool(activity["without_them_no_request"])
+        )
+        targets["a mapping without the worklog resource makes no worklog request"] = bool(
+            activity["comments_only_no_worklog_request"]
+        )
+        runs += [computed[name] for name in ("none", "lifecycle", "default")]
+        runs += [
+            activity[name] for name in ("without_delta", "comments", "default", "default_delta")
+        ]
+    result["targets_met"] = targets
+    line = json.dumps(result)
+    print(line)
+    if args.output:
+        args.output.write_text(line + "\n")
+    return 0 if all(r["exit_code"] == 0 for r in runs) and check_equal else 1
 
-    result.update(
-        {
-            "full_0ms": full_0,
-            "full": full,
-            "day_later_changes": change,
-            "day_later": delta,
-            "day_later_catalog_equals_jira": check,
-            "floor": floor_result,
-            "naive": naive,
-            "clustered": clustered,
-            "memory": memory,
-            "computed_fields": computed,
-        }
-    )
+
+def main_scenarios(args: argparse.Namespace, work: Path, settings: Any) -> dict[str, Any]:
+    """Scenarios 1 to 6."""
+    with local_stack(work / "even", jira=jira_scenario(args, args.issues)) as stack:
+        matching = len(stack.jira_control.truth(DEFAULT_JQL)["keys"])
+        say(f"full sync, catalog at 0 ms ({matching} of {args.issues} issues match)")
+        full_0 = run_integration(stack, "full-0ms")
+        stack.catalog_client.reset()
+        set_catalog_latency(stack, args.latency_ms)
+        say(f"full sync, catalog at {args.latency_ms:g} ms")
+        full = run_integration(stack, "full")
+        say("a day later: delta run")
+        change = day_later(stack, matching)
+        delta = run_integration(stack, "day-later")
+        check = catalog_matches_jira(stack, change.pop("updated_keys"))
+        say("floor")
+        floor_result = asyncio.run(
+            floor(
+                stack,
+                issue_fields(),
+                settings.max_concurrent_requests,
+                settings.catalog_max_concurrent_requests,
+            )
+        )
+    naive: dict[str, Any] | None = None
+    if not args.skip_naive:
+        with local_stack(work / "naive", jira=jira_scenario(args, args.issues)) as stack:
+            stack.jira_control.patch_settings(recent_dc=False)  # offsets past 10,000
+            set_catalog_latency(stack, args.latency_ms)
+            say("baseline (Port's published integration's behaviour)")
+            naive = run_integration(stack, "naive", naive=True)
+    with local_stack(
+        work / "clustered", jira=jira_scenario(args, args.issues, "--id-gap", "10000000")
+    ) as stack:
+        set_catalog_latency(stack, args.latency_ms)
+        say("full sync, ids in two clusters")
+        clustered = run_integration(stack, "clustered")
+    memory: dict[str, Any] = {}
+    if not args.skip_memory:
+        for size in (args.memory_small, args.memory_large):
+            with local_stack(work / f"memory-{size}", jira=jira_scenario(args, size)) as stack:
+                say(f"memory: full and delta at {size} issues")
+                memory[str(size)] = {
+                    "full": run_integration(stack, f"memory-{size}-full"),
+                    "delta": run_integration(stack, f"memory-{size}-delta"),
+                }
+    return {
+        "matching_issues": matching,
+        "full_0ms": full_0,
+        "full": full,
+        "day_later_changes": change,
+        "day_later": delta,
+        "day_later_catalog_equals_jira": check,
+        "floor": floor_result,
+        "naive": naive,
+        "clustered": clustered,
+        "memory": memory,
+    }
+
+
+def main_targets(
+    args: argparse.Namespace, result: dict[str, Any]
+) -> tuple[dict[str, bool], list[dict[str, Any]], bool]:
+    """The ratios (into ``result``) and targets of scenarios 1 to 6, their runs, and
+    whether the catalog equalled Jira after the delta run."""
+    full_0, full, delta = result["full_0ms"], result["full"], result["day_later"]
+    naive, clustered, memory = result["naive"], result["clustered"], result["memory"]
+    check, floor_result = result["day_later_catalog_equals_jira"], result["floor"]
+    result["scenario"]["matching_issues"] = result.pop("matching_issues")
     ratios: dict[str, Any] = {
         "full_latency_vs_0ms": ratio(full["sync_seconds"], full_0["sync_seconds"]),
         "naive_vs_full": ratio(naive["sync_seconds"], full["sync_seconds"]) if naive else None,
@@ -551,19 +680,8 @@ def main() -> int:
     if memory:
         targets["memory_growth_full <= 0.10"] = ratios["memory_growth_full"] <= 0.10
         targets["memory_growth_delta <= 0.10"] = ratios["memory_growth_delta"] <= 0.10
-    if computed:
-        targets["a mapping reading no computed field makes none of their requests"] = bool(
-            computed["none_makes_no_computed_field_request"]
-        )
-    result["targets_met"] = targets
-    line = json.dumps(result)
-    print(line)
-    if args.output:
-        args.output.write_text(line + "\n")
     runs = [full_0, full, delta, clustered, *((naive and [naive]) or [])]
-    if computed:
-        runs += [computed[name] for name in ("none", "lifecycle", "default")]
-    return 0 if all(r["exit_code"] == 0 for r in runs) and check["equal"] else 1
+    return targets, runs, bool(check["equal"])
 
 
 if __name__ == "__main__":

@@ -198,6 +198,7 @@ class JiraApi:
             "effectiveMaxResults": effective,
             "user": caller.name,
             "expand": sorted(set(expand)),
+            "fields": fields,  # which kinds search (issues, comments, worklogs) tells apart
         }
         state.stats.log_search(entry)
         req.after.extend(state.faults.after_search())
