@@ -152,11 +152,17 @@ async def review(item: BlueprintReview, limit: float, rng: random.Random | None 
                 ),
             )
     confirmed = len(by_verdict.get(Verdict.GONE, []))
-    return Decision(
-        blueprint,
-        candidates,
-        note=f"Jira confirmed {confirmed} of a sample of {len(sample)}",
-    )
+    note = f"Jira confirmed {confirmed} of a sample of {len(sample)}"
+    if unknown:
+        # Say why the rest could go: a note reading "confirmed 0" alone looks like a bug.
+        share = len(candidates) / max(item.owned, 1)
+        note += (
+            f"; {len(unknown)} cannot be looked up ({verdicts[unknown[0]].reason}), "
+            f"{share:.0%} of the blueprint is within maxDeletionFraction {limit:.0%}"
+            if many
+            else f"; {len(unknown)} cannot be looked up, and at most {ALWAYS_ALLOWED} go"
+        )
+    return Decision(blueprint, candidates, note=note)
 
 
 _SEVERITY = {

@@ -93,6 +93,9 @@ async def test_uncheckable_identifiers_fall_back_to_the_share() -> None:
         BlueprintReview("issues", 100, ids(40), [FakeProducer(default=Verdict.UNCHECKABLE)]), 0.5
     )
     assert small.refusal is None and len(small.delete) == 40
+    # The log says why they may go, not only "confirmed 0".
+    assert small.note.startswith(f"Jira confirmed 0 of a sample of {SAMPLE}; {SAMPLE} cannot")
+    assert small.note.endswith("40% of the blueprint is within maxDeletionFraction 50%")
     large = await review(
         BlueprintReview("issues", 100, ids(60), [FakeProducer(default=Verdict.UNCHECKABLE)]), 0.5
     )
