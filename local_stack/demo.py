@@ -114,7 +114,7 @@ def expected_counts(jira: JiraControl) -> dict[str, int]:
     activity = jira.activity_truth(DEFAULT_ISSUE_JQL)
     return {
         "project": len(truth["projects"]),
-        "user": len(truth["activeUsers"]),
+        "user": len(truth["users"]),  # the default user selector has includeInactive: true
         "issue": int(truth["total"]),
         "board": len(software["boards"]),
         "sprint": sum(1 for s in software["sprints"] if s["state"] in ("active", "future")),

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from jira_server import blueprints
+from local_stack.demo import expected_counts
+from local_stack.stack import BLUEPRINTS as DEMO_BLUEPRINTS
 from local_stack.stack import LocalStack, jira_args, local_stack
 from tests.e2e.oracle import expected_issues, jira_get
 
@@ -71,6 +73,10 @@ def test_first_run_mirrors_jira(stack: LocalStack) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert_catalog_equals_jira(stack)
     assert stack.catalog_client.stats()["unknownRoutes"] == []
+    # `make demo` prints these counts side by side: its "in Jira" column must mean what the
+    # default selectors select (it once counted active users only).
+    wanted = expected_counts(stack.jira_control)
+    assert {kind: len(synced(stack, bp)) for kind, bp in DEMO_BLUEPRINTS.items()} == wanted
 
 
 def test_second_run_removes_issues_deleted_in_jira(stack: LocalStack) -> None:
