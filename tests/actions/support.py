@@ -42,6 +42,11 @@ def make_emulator(**overrides: Any) -> EmulatorApp:
     return create_app(config)
 
 
+def project_key(app: EmulatorApp) -> str:
+    key: str = app.state.truth()["projects"][0]
+    return key
+
+
 def jira_client(app: EmulatorApp, **raw_settings: str) -> JiraServerClient:
     settings = load_settings({"jira_server_host": DEFAULT_BASE_URL, "token": TOKEN, **raw_settings})
     return JiraServerClient(settings, transport=EmulatorTransport(app))

@@ -4,41 +4,23 @@ on POST with Jira-shaped 400 bodies, and ``PUT /issue/{key}/assignee``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import emulator_client
 from tests.support.fixtures import load_fixture
 
-from .support import TOKEN, make_emulator
+from .support import TOKEN, make_emulator, project_key
 
 API = "/rest/api/2"
-
-
-@pytest.fixture
-def app() -> EmulatorApp:
-    return make_emulator()
-
-
-@pytest.fixture
-async def http(app: EmulatorApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with emulator_client(app, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        yield client
-
-
-def project(app: EmulatorApp) -> str:
-    key: str = app.state.truth()["projects"][0]
-    return key
 
 
 async def test_issue_types_and_fields_are_paged_with_field_ids(
     app: EmulatorApp, http: httpx.AsyncClient
 ) -> None:
-    key = project(app)
+    key = project_key(app)
     types = (await http.get(f"{API}/issue/createmeta/{key}/issuetypes")).json()
     assert types["startAt"] == 0 and types["isLast"] is True
     assert {"Task", "Bug", "Sub-task"} <= {t["name"] for t in types["values"]}
@@ -77,14 +59,14 @@ async def test_unknown_project_or_type_is_404(app: EmulatorApp, http: httpx.Asyn
     response = await http.get(f"{API}/issue/createmeta/NOPE/issuetypes")
     assert response.status_code == 404
     assert response.json()["errorMessages"] == ["No project could be found with key 'NOPE'."]
-    response = await http.get(f"{API}/issue/createmeta/{project(app)}/issuetypes/999")
+    response = await http.get(f"{API}/issue/createmeta/{project_key(app)}/issuetypes/999")
     assert response.status_code == 404
 
 
 async def test_legacy_createmeta_only_before_jira_9() -> None:
     old = make_emulator(version="8.20.10")
     async with emulator_client(old, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-        key = project(old)
+        key = project_key(old)
         body = (
             await http.get(
                 f"{API}/issue/createmeta",
@@ -107,12 +89,12 @@ async def test_legacy_createmeta_only_before_jira_9() -> None:
         assert paged.status_code == 200
     ancient = make_emulator(version="8.2.0")
     async with emulator_client(ancient, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-        response = await http.get(f"{API}/issue/createmeta/{project(ancient)}/issuetypes")
+        response = await http.get(f"{API}/issue/createmeta/{project_key(ancient)}/issuetypes")
         assert response.status_code == 404
 
 
 async def test_jira_9_has_no_legacy_createmeta(app: EmulatorApp, http: httpx.AsyncClient) -> None:
-    response = await http.get(f"{API}/issue/createmeta", params={"projectKeys": project(app)})
+    response = await http.get(f"{API}/issue/createmeta", params={"projectKeys": project_key(app)})
     assert response.status_code == 404
     assert response.json() == {"errorMessages": ["Issue Does Not Exist"], "errors": {}}
 
@@ -121,7 +103,7 @@ async def test_required_fields_show_in_metadata_and_are_enforced_on_create(
     app: EmulatorApp, http: httpx.AsyncClient
 ) -> None:
     app.writes.settings.update({"required_fields": ["components", "customfield_10112"]})
-    key = project(app)
+    key = project_key(app)
     fields = (await http.get(f"{API}/issue/createmeta/{key}/issuetypes/3")).json()["values"]
     required = {f["fieldId"] for f in fields if f["required"] and not f["hasDefaultValue"]}
     assert required == {"project", "issuetype", "summary", "components", "customfield_10112"}
@@ -172,7 +154,7 @@ async def test_created_truth_keeps_the_fields_sent(
     app: EmulatorApp, http: httpx.AsyncClient
 ) -> None:
     fields = {
-        "project": {"key": project(app)},
+        "project": {"key": project_key(app)},
         "issuetype": {"name": "Task"},
         "summary": "With a description",
         "description": "See [the service|https://port.example/serviceEntity?identifier=x]",

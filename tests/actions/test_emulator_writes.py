@@ -4,7 +4,6 @@ the truth oracle see it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,30 +13,14 @@ from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import emulator_client
 from tests.support.fixtures import load_fixture
 
-from .support import TOKEN, make_emulator
+from .support import project_key
 
 API = "/rest/api/2"
 
 
-@pytest.fixture
-def app() -> EmulatorApp:
-    return make_emulator()
-
-
-@pytest.fixture
-async def http(app: EmulatorApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with emulator_client(app, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-        yield client
-
-
-def project(app: EmulatorApp) -> str:
-    key: str = app.state.truth()["projects"][0]
-    return key
-
-
 def base_fields(app: EmulatorApp, **extra: Any) -> dict[str, Any]:
     return {
-        "project": {"key": project(app)},
+        "project": {"key": project_key(app)},
         "issuetype": {"name": "Task"},
         "summary": "Emulated",
         **extra,
@@ -81,7 +64,7 @@ async def test_create_answers_201_and_the_issue_is_searchable(
     body = response.json()
     assert set(body) == {"id", "key", "self"}
     assert body["self"] == f"http://jira.test{API}/issue/{body['id']}"
-    assert body["key"].startswith(f"{project(app)}-")
+    assert body["key"].startswith(f"{project_key(app)}-")
 
     assert app.state.health()["dataVersion"] > before
     assert app.state.truth(f"key = {body['key']}")["ids"] == [body["id"]]
@@ -168,7 +151,7 @@ async def test_create_validation_errors(
 async def test_subtask_with_parent_is_created_under_it(
     app: EmulatorApp, http: httpx.AsyncClient
 ) -> None:
-    parent = open_issue(app, in_project=project(app))
+    parent = open_issue(app, in_project=project_key(app))
     response = await create(
         http, base_fields(app, issuetype={"name": "Sub-task"}, parent={"key": parent})
     )

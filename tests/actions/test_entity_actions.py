@@ -4,8 +4,6 @@ entity, the caller found by e-mail, and clear failures that change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from jira_server import blueprints
@@ -17,24 +15,7 @@ from jira_server.settings import load_settings
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator.inprocess import DEFAULT_BASE_URL, EmulatorTransport
 
-from .support import TOKEN, Harness, jira_client, make_emulator
-
-
-@pytest.fixture
-def app() -> EmulatorApp:
-    return make_emulator()
-
-
-@pytest.fixture
-async def jira(app: EmulatorApp) -> AsyncIterator[JiraServerClient]:
-    client = jira_client(app)
-    yield client
-    await client.aclose()
-
-
-def project_key(app: EmulatorApp) -> str:
-    key: str = app.state.truth()["projects"][0]
-    return key
+from .support import TOKEN, Harness, project_key
 
 
 def assignee_of(app: EmulatorApp, key: str) -> str | None:

@@ -4,7 +4,6 @@ the real issue mapping's fields and selector JQL; the framework's register is re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,24 +15,7 @@ from jira_server.client.rest_client import JiraServerClient
 from local_stack.jira_emulator import EmulatorApp
 from local_stack.jira_emulator import catalog as cat
 
-from .support import TOKEN, Harness, jira_client, make_emulator
-
-
-@pytest.fixture
-def app() -> EmulatorApp:
-    return make_emulator()
-
-
-@pytest.fixture
-async def jira(app: EmulatorApp) -> AsyncIterator[JiraServerClient]:
-    client = jira_client(app)
-    yield client
-    await client.aclose()
-
-
-def project_key(app: EmulatorApp) -> str:
-    key: str = app.state.truth()["projects"][0]
-    return key
+from .support import TOKEN, Harness, jira_client, make_emulator, project_key
 
 
 def open_issue(app: EmulatorApp) -> str:
